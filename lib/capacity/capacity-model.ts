@@ -1,0 +1,297 @@
+import { CapacityTierName, WorkloadName } from '../config/environment-config';
+import { PER_UNIT } from './per-unit-figures';
+
+/** The load a tier must carry: the plan's "Scaling milestones", plus a dev tier. */
+export interface TierTarget {
+  readonly concurrentUsers: number;
+  readonly messagesPerSecond: number;
+  readonly apiRequestsPerSecond: number;
+  readonly storageTerabytes: number;
+}
+
+export const TIER_TARGETS: Readonly<Record<CapacityTierName, TierTarget>> = {
+  dev: { concurrentUsers: 500, messagesPerSecond: 50, apiRequestsPerSecond: 100, storageTerabytes: 0.05 },
+  launch: { concurrentUsers: 10_000, messagesPerSecond: 1_000, apiRequestsPerSecond: 5_000, storageTerabytes: 1 },
+  'six-month': { concurrentUsers: 100_000, messagesPerSecond: 10_000, apiRequestsPerSecond: 50_000, storageTerabytes: 10 },
+  'one-year': { concurrentUsers: 1_000_000, messagesPerSecond: 100_000, apiRequestsPerSecond: 500_000, storageTerabytes: 100 },
+};
+
+/** Aurora instance classes we size from, smallest first (vCPU and memory from the RDS instance-class table). */
+export const AURORA_CLASSES = [
+  { instanceClass: 'r7g.large', vcpu: 2, memoryGiB: 16 },
+  { instanceClass: 'r7g.xlarge', vcpu: 4, memoryGiB: 32 },
+  { instanceClass: 'r7g.2xlarge', vcpu: 8, memoryGiB: 64 },
+  { instanceClass: 'r7g.4xlarge', vcpu: 16, memoryGiB: 128 },
+  { instanceClass: 'r7g.8xlarge', vcpu: 32, memoryGiB: 256 },
+  { instanceClass: 'r7g.16xlarge', vcpu: 64, memoryGiB: 512 },
+  { instanceClass: 'r8g.24xlarge', vcpu: 96, memoryGiB: 768 },
+  { instanceClass: 'r8g.48xlarge', vcpu: 192, memoryGiB: 1536 },
+] as const;
+
+/** MSK broker sizes: baseline network (EC2 published) and AWS's recommended partition replicas per broker. */
+export const MSK_BROKER_TYPES = [
+  { instanceType: 'kafka.m7g.large', networkGbps: 0.937, partitionsPerBroker: 1000 },
+  { instanceType: 'kafka.m7g.xlarge', networkGbps: 1.876, partitionsPerBroker: 1000 },
+  { instanceType: 'kafka.m7g.2xlarge', networkGbps: 3.75, partitionsPerBroker: 2000 },
+  { instanceType: 'kafka.m7g.4xlarge', networkGbps: 7.5, partitionsPerBroker: 4000 },
+  { instanceType: 'kafka.m7g.8xlarge', networkGbps: 15, partitionsPerBroker: 4000 },
+  { instanceType: 'kafka.m7g.16xlarge', networkGbps: 30, partitionsPerBroker: 4000 },
+] as const;
+
+/** ElastiCache node types per tier class, with memory from the ElastiCache node-type table. */
+const CACHE_NODE = {
+  small: { nodeType: 'cache.t4g.medium', memoryGiB: 3.09 },
+  standard: { nodeType: 'cache.r7g.large', memoryGiB: 13.07 },
+} as const;
+
+/** Kafka topics and the share of the event stream each carries. */
+export const TOPICS = ['user-activity', 'feed-updates', 'messages', 'match-notifications'] as const;
+export type TopicName = (typeof TOPICS)[number];
+
+const KAFKA_REPLICATION_FACTOR = 3;
+const KAFKA_RETENTION_HOURS = 24;
+const MSK_MAX_BROKERS_PREFERRED = 9;
+const MSK_MAX_VOLUME_GIB = 16384;
+const AURORA_MAX_CONNECTIONS_CEILING = 5000;
+const AVERAGE_QUERY_SECONDS = 0.002;
+/** Aurora's cluster-volume ceiling, 128 TiB, in TB. */
+const AURORA_MAX_STORAGE_TB = 128 * 1.099511627776;
+
+/** Pod bounds and resources for one workload, per region. */
+export interface WorkloadSize {
+  readonly minReplicas: number;
+  readonly maxReplicas: number;
+  /** Pods needed for the tier's whole load with headroom (one region can absorb another's traffic). */
+  readonly podsForTierLoad: number;
+  readonly cpuRequestMillis: number;
+  readonly cpuLimitMillis: number;
+  readonly memoryMiB: number;
+  /** How the numbers were reached, for the README and audit report. */
+  readonly derivation: string;
+}
+
+export interface CacheSize {
+  readonly nodeType: string;
+  readonly shards: number;
+  readonly replicasPerShard: number;
+  readonly multiAz: boolean;
+  readonly peakOpsPerSecond: number;
+  readonly workingSetGiB: number;
+  readonly derivation: string;
+}
+
+export interface StreamingSize {
+  readonly mode: 'serverless' | 'provisioned';
+  readonly brokerInstanceType: string;
+  readonly brokers: number;
+  readonly volumeGiB: number;
+  readonly maxVolumeGiB: number;
+  readonly partitions: Readonly<Record<TopicName, number>>;
+  readonly peakEventsPerSecond: number;
+  readonly peakIngressMBps: number;
+  readonly replicationFactor: number;
+  readonly retentionHours: number;
+  readonly derivation: string;
+}
+
+export interface DatabaseSize {
+  readonly instanceClass: string;
+  readonly vcpuPerInstance: number;
+  /** Readers per region (steady state); auto scaling may add up to `maxReaders`. */
+  readonly readers: number;
+  readonly maxReaders: number;
+  readonly maxConnections: number;
+  readonly proxyMaxConnectionsPercent: number;
+  readonly peakReadQueriesPerSecond: number;
+  readonly peakWriteStatementsPerSecond: number;
+  readonly derivation: string;
+}
+
+/** Every size of a tier, derived from its target and the per-unit figures. */
+export interface CapacityPlan {
+  readonly tier: CapacityTierName;
+  readonly target: TierTarget;
+  readonly workloads: Readonly<Record<WorkloadName, WorkloadSize>>;
+  readonly cache: CacheSize;
+  readonly streaming: StreamingSize;
+  readonly database: DatabaseSize;
+}
+
+const headroom = PER_UNIT.headroom.value;
+
+function workload(
+  podsForLoad: number,
+  cpuRequestMillis: number,
+  cpuLimitMillis: number,
+  memoryMiB: number,
+  derivation: string,
+): WorkloadSize {
+  const minReplicas = PER_UNIT.planMinReplicas.value;
+  const maxReplicas = Math.max(PER_UNIT.planMaxReplicas.value, podsForLoad);
+  return { minReplicas, maxReplicas, podsForTierLoad: podsForLoad, cpuRequestMillis, cpuLimitMillis, memoryMiB, derivation };
+}
+
+/** Events per second on each topic for a target. */
+export function topicEventsPerSecond(target: TierTarget): Record<TopicName, number> {
+  const writes = target.apiRequestsPerSecond * PER_UNIT.apiWriteFraction.value;
+  return {
+    'user-activity': writes,
+    'feed-updates': writes,
+    messages: target.messagesPerSecond,
+    // A match is far rarer than a message; one per hundred messages bounds it from above.
+    'match-notifications': Math.ceil(target.messagesPerSecond / 100),
+  };
+}
+
+function deriveWorkloads(target: TierTarget): Record<WorkloadName, WorkloadSize> {
+  const apiPods = Math.ceil((target.apiRequestsPerSecond * headroom) / PER_UNIT.apiRequestsPerPod.value);
+  const realtimePods = Math.ceil((target.concurrentUsers * headroom) / PER_UNIT.realtimeConnectionsPerPod.value);
+  const events = Object.values(topicEventsPerSecond(target)).reduce((a, b) => a + b, 0);
+  const workerPods = Math.ceil((events * headroom) / PER_UNIT.workerEventsPerPod.value);
+  return {
+    api: workload(apiPods, 1000, 2000, 1024,
+      `${target.apiRequestsPerSecond} req/s x ${headroom} / ${PER_UNIT.apiRequestsPerPod.value} req/s per pod = ${apiPods} pods`),
+    realtime: workload(realtimePods, 1000, 2000, 1536,
+      `${target.concurrentUsers} users x ${headroom} / ${PER_UNIT.realtimeConnectionsPerPod.value} sockets per pod = ${realtimePods} pods`),
+    worker: workload(workerPods, 500, 1000, 512,
+      `${events} events/s x ${headroom} / ${PER_UNIT.workerEventsPerPod.value} events/s per pod = ${workerPods} pods`),
+  };
+}
+
+function deriveCache(tier: CapacityTierName, target: TierTarget): CacheSize {
+  const node = tier === 'dev' ? CACHE_NODE.small : CACHE_NODE.standard;
+  const peakOps = Math.ceil(
+    (target.apiRequestsPerSecond * PER_UNIT.redisOpsPerApiRequest.value +
+      target.messagesPerSecond * PER_UNIT.redisOpsPerMessage.value) * headroom,
+  );
+  const workingSetGiB = (target.concurrentUsers * PER_UNIT.cacheBytesPerUser.value * headroom) / 1024 ** 3;
+  const byOps = Math.ceil(peakOps / PER_UNIT.redisOpsPerShard.value);
+  const byMemory = Math.ceil(workingSetGiB / (node.memoryGiB * PER_UNIT.redisUsableMemoryShare.value));
+  const shards = Math.max(1, byOps, byMemory);
+  // dev: one primary, no replica (smallest that works). launch: one replica per shard. Larger: two, across AZs.
+  const replicasPerShard = tier === 'dev' ? 0 : tier === 'launch' ? 1 : 2;
+  return {
+    nodeType: node.nodeType,
+    shards,
+    replicasPerShard,
+    multiAz: replicasPerShard > 0,
+    peakOpsPerSecond: peakOps,
+    workingSetGiB: Math.round(workingSetGiB * 100) / 100,
+    derivation: `shards = max(1, ${peakOps} ops/s / ${PER_UNIT.redisOpsPerShard.value} = ${byOps}, ` +
+      `${workingSetGiB.toFixed(2)} GiB / (${node.memoryGiB} GiB x ${PER_UNIT.redisUsableMemoryShare.value}) = ${byMemory})`,
+  };
+}
+
+function deriveStreaming(tier: CapacityTierName, target: TierTarget, workerMaxPods: number): StreamingSize {
+  const perTopic = topicEventsPerSecond(target);
+  const events = Object.values(perTopic).reduce((a, b) => a + b, 0);
+  const peakIngressMBps = (events * headroom * PER_UNIT.eventBytes.value) / 1e6;
+  const partitions = Object.fromEntries(
+    TOPICS.map((topic) => [topic, Math.max(6, Math.ceil((perTopic[topic] * headroom) / PER_UNIT.eventsPerPartition.value))]),
+  ) as Record<TopicName, number>;
+  const partitionReplicas = Object.values(partitions).reduce((a, b) => a + b, 0) * 2 /* dead-letter topics */ * KAFKA_REPLICATION_FACTOR;
+  const egressMultiplier = KAFKA_REPLICATION_FACTOR - 1 + PER_UNIT.consumerFanOut.value;
+  let chosen: { instanceType: string; brokers: number; perBrokerMBps: number } | undefined;
+  for (const type of MSK_BROKER_TYPES) {
+    const perBrokerMBps = (type.networkGbps * 125 * PER_UNIT.brokerNetworkShare.value) / egressMultiplier;
+    const byThroughput = Math.ceil(peakIngressMBps / perBrokerMBps);
+    const byPartitions = Math.ceil(partitionReplicas / type.partitionsPerBroker);
+    const brokers = Math.max(3, Math.ceil(Math.max(byThroughput, byPartitions) / 3) * 3);
+    chosen = { instanceType: type.instanceType, brokers, perBrokerMBps };
+    if (brokers <= MSK_MAX_BROKERS_PREFERRED) break;
+  }
+  const { instanceType, brokers, perBrokerMBps } = chosen!;
+  const retainedGiB = (peakIngressMBps / headroom) * 1e6 * 3600 * KAFKA_RETENTION_HOURS * KAFKA_REPLICATION_FACTOR / 1024 ** 3;
+  const volumeGiB = Math.min(MSK_MAX_VOLUME_GIB, Math.max(100, Math.ceil((retainedGiB * headroom) / brokers / 100) * 100));
+  return {
+    mode: tier === 'dev' ? 'serverless' : 'provisioned',
+    brokerInstanceType: instanceType,
+    brokers,
+    volumeGiB,
+    maxVolumeGiB: MSK_MAX_VOLUME_GIB,
+    partitions,
+    peakEventsPerSecond: Math.ceil(events * headroom),
+    peakIngressMBps: Math.round(peakIngressMBps * 100) / 100,
+    replicationFactor: KAFKA_REPLICATION_FACTOR,
+    retentionHours: KAFKA_RETENTION_HOURS,
+    derivation: `${peakIngressMBps.toFixed(1)} MB/s peak ingress / ${perBrokerMBps.toFixed(1)} MB/s per ${instanceType} ` +
+      `(network x ${PER_UNIT.brokerNetworkShare.value} / ${egressMultiplier}) -> ${brokers} brokers over 3 AZs; ` +
+      `partitions = max(6, topic events x ${headroom} / ${PER_UNIT.eventsPerPartition.value}); worker max ${workerMaxPods} pods`,
+  };
+}
+
+function deriveDatabase(tier: CapacityTierName, target: TierTarget, regionCount: number): DatabaseSize {
+  const reads = target.apiRequestsPerSecond * (1 - PER_UNIT.apiWriteFraction.value) * PER_UNIT.cacheMissRatio.value *
+    PER_UNIT.queriesPerApiRequest.value * headroom;
+  // A message writes its row, its idempotency key and an outbox row; other writes their row and an outbox row.
+  const writes = (target.messagesPerSecond * 3 + target.apiRequestsPerSecond * PER_UNIT.apiWriteFraction.value * 2) * headroom;
+  const writerVcpu = writes / PER_UNIT.writeStatementsPerVcpu.value;
+  const cls = AURORA_CLASSES.find((c) => c.vcpu >= writerVcpu) ?? AURORA_CLASSES[AURORA_CLASSES.length - 1];
+  const readerVcpuAll = reads / PER_UNIT.readQueriesPerVcpu.value;
+  const minReaders = tier === 'dev' ? 0 : 1;
+  const readersForAll = Math.ceil(readerVcpuAll / cls.vcpu);
+  // dev runs the writer alone; every other tier keeps a reader per region for failover and read scaling.
+  const readers = tier === 'dev' ? 0 : Math.max(minReaders, Math.ceil(readersForAll / regionCount));
+  const maxReaders = Math.min(15, Math.max(readers, readersForAll, tier === 'dev' ? 1 : 2));
+  const concurrent = (reads + writes) * AVERAGE_QUERY_SECONDS;
+  const maxConnections = Math.min(AURORA_MAX_CONNECTIONS_CEILING, Math.max(PER_UNIT.planMaxConnections.value, Math.ceil(concurrent * 2)));
+  return {
+    instanceClass: cls.instanceClass,
+    vcpuPerInstance: cls.vcpu,
+    readers,
+    maxReaders,
+    maxConnections,
+    proxyMaxConnectionsPercent: 90,
+    peakReadQueriesPerSecond: Math.ceil(reads),
+    peakWriteStatementsPerSecond: Math.ceil(writes),
+    derivation: `writer: ${Math.ceil(writes)} statements/s / ${PER_UNIT.writeStatementsPerVcpu.value} per vCPU = ` +
+      `${writerVcpu.toFixed(1)} vCPU -> db.${cls.instanceClass}; readers: ${Math.ceil(reads)} queries/s / ` +
+      `${PER_UNIT.readQueriesPerVcpu.value} per vCPU over ${regionCount} region(s); max_connections = ` +
+      `clamp(2 x ${concurrent.toFixed(0)} concurrent statements, ${PER_UNIT.planMaxConnections.value}, ${AURORA_MAX_CONNECTIONS_CEILING})`,
+  };
+}
+
+/** Derives every size of a tier. Pure: same input, same output. */
+export function deriveCapacity(tier: CapacityTierName, regionCount = 1): CapacityPlan {
+  const target = TIER_TARGETS[tier];
+  const workloads = deriveWorkloads(target);
+  return {
+    tier,
+    target,
+    workloads,
+    cache: deriveCache(tier, target),
+    streaming: deriveStreaming(tier, target, workloads.worker.maxReplicas),
+    database: deriveDatabase(tier, target, regionCount),
+  };
+}
+
+/** What a plan can carry at most, computed back from its sizes and the per-unit figures (used to prove the sizes). */
+export function carriedLoad(plan: CapacityPlan): TierTarget & { readonly eventsPerSecond: number } {
+  const w = plan.workloads;
+  const cls = AURORA_CLASSES.find((c) => c.instanceClass === plan.database.instanceClass)!;
+  const readerQps = plan.database.maxReaders * cls.vcpu * PER_UNIT.readQueriesPerVcpu.value;
+  const readBoundApi = readerQps / ((1 - PER_UNIT.apiWriteFraction.value) * PER_UNIT.cacheMissRatio.value * PER_UNIT.queriesPerApiRequest.value);
+  const writerStatements = cls.vcpu * PER_UNIT.writeStatementsPerVcpu.value;
+  const cacheOps = plan.cache.shards * PER_UNIT.redisOpsPerShard.value;
+  const type = MSK_BROKER_TYPES.find((t) => t.instanceType === plan.streaming.brokerInstanceType)!;
+  const perBrokerMBps = (type.networkGbps * 125 * PER_UNIT.brokerNetworkShare.value) /
+    (KAFKA_REPLICATION_FACTOR - 1 + PER_UNIT.consumerFanOut.value);
+  const streamEvents = (plan.streaming.brokers * perBrokerMBps * 1e6) / PER_UNIT.eventBytes.value;
+  const workerEvents = w.worker.maxReplicas * PER_UNIT.workerEventsPerPod.value;
+  const api = Math.min(w.api.maxReplicas * PER_UNIT.apiRequestsPerPod.value, readBoundApi,
+    cacheOps / PER_UNIT.redisOpsPerApiRequest.value);
+  const messages = Math.min(
+    (writerStatements - api * PER_UNIT.apiWriteFraction.value * 2) / 3,
+    (cacheOps - api * PER_UNIT.redisOpsPerApiRequest.value) / PER_UNIT.redisOpsPerMessage.value,
+  );
+  const cacheUsers = (plan.cache.shards * (plan.cache.nodeType === CACHE_NODE.small.nodeType ? CACHE_NODE.small.memoryGiB : CACHE_NODE.standard.memoryGiB) *
+    PER_UNIT.redisUsableMemoryShare.value * 1024 ** 3) / PER_UNIT.cacheBytesPerUser.value;
+  return {
+    apiRequestsPerSecond: Math.floor(api),
+    messagesPerSecond: Math.floor(messages),
+    concurrentUsers: Math.floor(Math.min(w.realtime.maxReplicas * PER_UNIT.realtimeConnectionsPerPod.value, cacheUsers)),
+    // Relational data: an Aurora cluster volume grows to 128 TiB on its own. Media live in S3, which has no ceiling.
+    storageTerabytes: AURORA_MAX_STORAGE_TB,
+    eventsPerSecond: Math.floor(Math.min(streamEvents, workerEvents)),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * The per-unit figures every size is derived from, each with where it comes from. When a benchmark of ours measures
+ * a figure (see `npm run bench:*`), the measured value replaces the assumption here and the source says so.
+ */
+export interface Figure {
+  /** The number itself. */
+  readonly value: number;
+  /** Unit, for the README and audit report. */
+  readonly unit: string;
+  /** Where the number comes from. */
+  readonly source: string;
+}
+
+export const PER_UNIT = {
+  apiRequestsPerPod: {
+    value: 400,
+    unit: 'requests/s per api pod (1 vCPU) at the 70 % CPU target',
+    source: 'planning figure, conservative against `npm run bench:api` (cached feed and uncached reads on one core)',
+  },
+  realtimeConnectionsPerPod: {
+    value: 5000,
+    unit: 'concurrent WebSockets per realtime pod (1 vCPU, 1 GiB)',
+    source: 'planning figure, conservative against `npm run bench:realtime` (1,000 sockets over two instances)',
+  },
+  workerEventsPerPod: {
+    value: 1000,
+    unit: 'Kafka events/s consumed per worker pod',
+    source: 'planning figure for one kafkajs consumer doing a Redis and a PostgreSQL write per event',
+  },
+  headroom: {
+    value: 1.5,
+    unit: 'peak-to-average factor applied to every tier target',
+    source: 'our choice: the HPA must reach the tier target with one third of capacity to spare (70 % CPU target)',
+  },
+  planMinReplicas: { value: 3, unit: 'pods', source: 'plan Step 5.4 (minReplicas: 3)' },
+  planMaxReplicas: { value: 50, unit: 'pods', source: 'plan Step 5.4 (maxReplicas: 50)' },
+  apiWriteFraction: {
+    value: 0.1,
+    unit: 'share of API requests that write (posts, likes, follows) and emit an activity event',
+    source: 'planning figure for a social feed (reads dominate)',
+  },
+  cacheMissRatio: {
+    value: 0.2,
+    unit: 'share of API reads that miss Redis and reach PostgreSQL',
+    source: 'planning figure for 5-min feed and 30-min profile/match TTLs (plan Step 5.2)',
+  },
+  queriesPerApiRequest: { value: 2, unit: 'SQL statements per database-bound API request', source: 'backend/src/api handlers' },
+  readQueriesPerVcpu: {
+    value: 1000,
+    unit: 'indexed hot-path queries/s per Aurora vCPU',
+    source: 'planning figure, conservative against `npm run bench:db` p50 (partition-pruned index scans, ~1 ms)',
+  },
+  writeStatementsPerVcpu: {
+    value: 4000,
+    unit: 'single-row INSERT statements/s per Aurora vCPU',
+    source: 'planning figure from pgbench-style insert workloads (group commit); Aurora claims more than PostgreSQL',
+  },
+  redisOpsPerApiRequest: { value: 3, unit: 'Redis commands per API request', source: 'backend cache-aside: GET, then SET on miss, rate-limit INCR' },
+  redisOpsPerMessage: { value: 4, unit: 'Redis commands per message', source: 'backend realtime: PUBLISH, presence GET, unread INCR, feed touch' },
+  redisOpsPerShard: {
+    value: 100000,
+    unit: 'Redis commands/s per shard primary (cache.r7g.large)',
+    source: 'planning figure well under published ElastiCache single-node results for GET/SET',
+  },
+  cacheBytesPerUser: {
+    value: 64 * 1024,
+    unit: 'bytes of Redis working set per concurrent user',
+    source: 'feed page (50 posts x ~1 KiB) + profile + match suggestions + presence',
+  },
+  redisUsableMemoryShare: {
+    value: 0.75,
+    unit: 'share of node memory usable for data',
+    source: 'ElastiCache default reserved-memory-percent 25',
+  },
+  eventBytes: { value: 1024, unit: 'bytes per Kafka event', source: 'planning figure (JSON activity/message envelope)' },
+  consumerFanOut: {
+    value: 2,
+    unit: 'consumer groups reading each event',
+    source: 'worker plus cross-region replication (docs/cache-and-streaming.md)',
+  },
+  brokerNetworkShare: {
+    value: 0.5,
+    unit: 'share of broker baseline network bandwidth planned for use',
+    source: 'our choice: room for one broker down and rebalancing',
+  },
+  eventsPerPartition: {
+    value: 1000,
+    unit: 'events/s one partition carries to one consumer',
+    source: 'matches workerEventsPerPod: one partition is the unit of consumer parallelism',
+  },
+  poolConnectionsPerPod: { value: 10, unit: 'database connections per backend pod pool', source: 'backend pg pool max' },
+  planMaxConnections: { value: 1000, unit: 'connections', source: 'plan Step 5.5 (max_connections = 1000, PgBouncer with 1000)' },
+} as const satisfies Record<string, Figure>;

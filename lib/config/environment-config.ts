@@ -1,0 +1,91 @@
+/**
+ * The typed shape of one ConnectHub environment. Values live in `environments.ts`; `bin/` may override a few from
+ * CDK context. Everything here is plain data known at synth time: no lookups, no tokens.
+ */
+
+/** The capacity tiers: the plan's three scaling milestones plus the smallest deployment that still works. */
+export const CAPACITY_TIERS = ['dev', 'launch', 'six-month', 'one-year'] as const;
+export type CapacityTierName = (typeof CAPACITY_TIERS)[number];
+
+/** What kind of environment this is; decides data retention, protection and sizing defaults. */
+export type EnvironmentKind = 'dev' | 'staging' | 'prod' | 'preview';
+
+/** The workloads the backend image runs as. */
+export const WORKLOADS = ['api', 'realtime', 'worker'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
+/** A min/max pair, used for overrides of derived replica bounds. */
+export interface ReplicaBounds {
+  /** Lower bound (at least 1). */
+  readonly min: number;
+  /** Upper bound (at least `min`). */
+  readonly max: number;
+}
+
+/** One region of an environment. The first region of an environment is its primary. */
+export interface RegionConfig {
+  /** AWS region name, e.g. `us-east-1`. */
+  readonly region: string;
+  /** The VPC's IPv4 CIDR (a /16 to /20); must not overlap another region of the same environment. */
+  readonly vpcCidr: string;
+  /** Availability zones listed explicitly so synth never looks them up. */
+  readonly availabilityZones: readonly string[];
+  /** NAT gateways: one per AZ in prod, one in dev. */
+  readonly natGateways: number;
+}
+
+/** Edge (CloudFront + WAF) settings. */
+export interface EdgeConfig {
+  /** CloudFront price class. */
+  readonly priceClass: 'PriceClass_100' | 'PriceClass_200' | 'PriceClass_All';
+  /** Geo restriction: `none`, or an allow/deny list of ISO 3166-1 alpha-2 country codes. */
+  readonly geoRestriction: { readonly type: 'none' } | { readonly type: 'allow' | 'deny'; readonly countries: readonly string[] };
+  /** Requests per 5-minute window per client IP before the WAF rate rule blocks. */
+  readonly wafRateLimitPer5Minutes: number;
+  /** Optional public domain (Route 53 hosted zone) for latency-based API routing and aliases. */
+  readonly domainName?: string;
+}
+
+/** EKS access settings. */
+export interface ClusterAccessConfig {
+  /** IAM role ARNs granted cluster-admin through access entries. */
+  readonly adminRoleArns: readonly string[];
+  /** CIDRs allowed to reach the public API endpoint; empty means the endpoint is private only. */
+  readonly publicEndpointCidrs: readonly string[];
+  /** Whether the role that deploys the stack is made a cluster admin (never in prod). */
+  readonly deployerIsClusterAdmin: boolean;
+}
+
+/** Everything that differs between environments. */
+export interface EnvironmentConfig {
+  /** Environment name: `dev`, `staging`, `prod`, or `pr-<number>`. */
+  readonly name: string;
+  /** Environment class. */
+  readonly kind: EnvironmentKind;
+  /** 12-digit AWS account id; when absent the stacks are account-agnostic and deploy to the caller's account. */
+  readonly account?: string;
+  /** Regions, primary first. */
+  readonly regions: readonly RegionConfig[];
+  /** Capacity tier the sizes are derived from. */
+  readonly tier: CapacityTierName;
+  /** Keep stateful resources on stack deletion (RETAIN/SNAPSHOT) and protect them (deletion protection). */
+  readonly retainData: boolean;
+  /** CloudFormation termination protection on every stack. */
+  readonly terminationProtection: boolean;
+  /** Automated backup retention for databases, in days (1-35). */
+  readonly backupRetentionDays: number;
+  /** Retention of logs (flow logs, database logs, access logs), in days. */
+  readonly logRetentionDays: number;
+  /** Cost-allocation tag value. */
+  readonly costCenter: string;
+  /** Data classification tag value. */
+  readonly dataClassification: 'public' | 'internal' | 'confidential' | 'restricted';
+  /** Edge settings. */
+  readonly edge: EdgeConfig;
+  /** EKS access settings. */
+  readonly clusterAccess: ClusterAccessConfig;
+  /** Addresses that receive alarm notifications (email). */
+  readonly alarmEmails: readonly string[];
+  /** Optional overrides of the derived pod bounds per workload. */
+  readonly replicaOverrides?: Partial<Record<WorkloadName, ReplicaBounds>>;
+}

@@ -1,0 +1,135 @@
+import { ConfigProblem } from './config-error';
+import { cidrsOverlap, parseCidr } from './cidr';
+import { CAPACITY_TIERS, EnvironmentConfig, WORKLOADS } from './environment-config';
+import { ENVIRONMENT_NAME_PATTERN, PREVIEW_NAME_PATTERN } from './environments';
+import { KNOWN_REGION_ZONES } from './regions';
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+const ACCOUNT_PATTERN = /^\d{12}$/;
+const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const COUNTRY_PATTERN = /^[A-Z]{2}$/;
+const PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'];
+const KINDS = ['dev', 'staging', 'prod', 'preview'];
+const CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'];
+
+/**
+ * Checks one environment and returns every problem found (empty when valid). Rules that protect data are
+ * here too: prod keeps and protects its data, a preview environment keeps nothing.
+ */
+export function validateEnvironment(env: EnvironmentConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (field: string) => `${env.name}.${field}`;
+  const add = (field: string, value: unknown, allowed: string) => problems.push({ field: at(field), value, allowed });
+
+  if (!ENVIRONMENT_NAME_PATTERN.test(env.name)) {
+    problems.push({ field: 'name', value: env.name, allowed: 'lower-case letters, digits and dashes, starting with a letter, at most 20 characters' });
+  }
+  if (!KINDS.includes(env.kind)) add('kind', env.kind, `one of ${KINDS.join(', ')}`);
+  if (env.kind === 'preview' && !PREVIEW_NAME_PATTERN.test(env.name)) add('name', env.name, 'a preview environment is named pr-<number>');
+  if (env.account !== undefined && !ACCOUNT_PATTERN.test(env.account)) add('account', env.account, 'a 12-digit AWS account id');
+  if (!(CAPACITY_TIERS as readonly string[]).includes(env.tier)) add('tier', env.tier, `one of ${CAPACITY_TIERS.join(', ')}`);
+  if (!CLASSIFICATIONS.includes(env.dataClassification)) add('dataClassification', env.dataClassification, `one of ${CLASSIFICATIONS.join(', ')}`);
+  if (!env.costCenter || !/^[\w.:/=+@-]{1,256}$/.test(env.costCenter)) add('costCenter', env.costCenter, 'a non-empty tag value (letters, digits, _ . : / = + - @)');
+
+  if (!Number.isInteger(env.backupRetentionDays) || env.backupRetentionDays < 1 || env.backupRetentionDays > 35) {
+    add('backupRetentionDays', env.backupRetentionDays, 'a whole number of days from 1 to 35 (Aurora limit)');
+  }
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(env.logRetentionDays)) {
+    add('logRetentionDays', env.logRetentionDays, `one of the CloudWatch Logs periods: ${LOG_RETENTION_DAYS.join(', ')}`);
+  }
+  if (env.kind === 'prod' && !env.retainData) add('retainData', env.retainData, 'true: prod never deletes data with its stacks');
+  if (env.kind === 'prod' && !env.terminationProtection) add('terminationProtection', env.terminationProtection, 'true in prod');
+  if (env.kind === 'preview' && env.retainData) add('retainData', env.retainData, 'false: preview environments must destroy cleanly');
+  if (env.kind === 'prod' && env.clusterAccess.deployerIsClusterAdmin) {
+    add('clusterAccess.deployerIsClusterAdmin', true, 'false in prod: grant admins through clusterAccess.adminRoleArns');
+  }
+
+  validateRegions(env, add);
+
+  const edge = env.edge;
+  if (!PRICE_CLASSES.includes(edge.priceClass)) add('edge.priceClass', edge.priceClass, `one of ${PRICE_CLASSES.join(', ')}`);
+  if (edge.geoRestriction.type !== 'none') {
+    const countries = edge.geoRestriction.countries;
+    if (countries.length === 0) add('edge.geoRestriction.countries', countries, 'at least one country code for an allow or deny list');
+    countries.filter((c) => !COUNTRY_PATTERN.test(c)).forEach((c) => add('edge.geoRestriction.countries', c, 'ISO 3166-1 alpha-2 codes such as US, DE'));
+  }
+  if (!Number.isInteger(edge.wafRateLimitPer5Minutes) || edge.wafRateLimitPer5Minutes < 10 || edge.wafRateLimitPer5Minutes > 2_000_000_000) {
+    add('edge.wafRateLimitPer5Minutes', edge.wafRateLimitPer5Minutes, 'a whole number from 10 to 2,000,000,000 (AWS WAF rate-based rule limits)');
+  }
+  if (edge.domainName !== undefined && !DOMAIN_PATTERN.test(edge.domainName)) add('edge.domainName', edge.domainName, 'a lower-case DNS name such as connecthub.example.com');
+
+  env.clusterAccess.adminRoleArns.forEach((arn, i) => {
+    if (!ROLE_ARN_PATTERN.test(arn)) add(`clusterAccess.adminRoleArns[${i}]`, arn, 'an IAM role ARN, arn:aws:iam::<account>:role/<name>');
+  });
+  env.clusterAccess.publicEndpointCidrs.forEach((cidr, i) => {
+    const parsed = parseCidr(cidr);
+    if (!parsed) add(`clusterAccess.publicEndpointCidrs[${i}]`, cidr, 'an IPv4 CIDR such as 203.0.113.0/24');
+    else if (parsed.prefix === 0) add(`clusterAccess.publicEndpointCidrs[${i}]`, cidr, 'a specific range, not the whole internet');
+  });
+  env.alarmEmails.forEach((email, i) => {
+    if (!EMAIL_PATTERN.test(email)) add(`alarmEmails[${i}]`, email, 'an e-mail address');
+  });
+
+  for (const [workload, bounds] of Object.entries(env.replicaOverrides ?? {})) {
+    if (!(WORKLOADS as readonly string[]).includes(workload)) {
+      add(`replicaOverrides.${workload}`, workload, `a workload: ${WORKLOADS.join(', ')}`);
+      continue;
+    }
+    if (!bounds) continue;
+    if (!Number.isInteger(bounds.min) || bounds.min < 1) add(`replicaOverrides.${workload}.min`, bounds.min, 'a whole number of at least 1');
+    if (!Number.isInteger(bounds.max) || bounds.max > 5000) add(`replicaOverrides.${workload}.max`, bounds.max, 'a whole number of at most 5000');
+    if (bounds.min > bounds.max) add(`replicaOverrides.${workload}.min`, bounds.min, `at most max (${bounds.max})`);
+  }
+  return problems;
+}
+
+function validateRegions(env: EnvironmentConfig, add: (field: string, value: unknown, allowed: string) => void): void {
+  if (env.regions.length === 0) add('regions', [], 'at least one region (the first is the primary)');
+  const seen = new Set<string>();
+  const minZones = env.kind === 'staging' || env.kind === 'prod' ? 3 : 2;
+  env.regions.forEach((r, i) => {
+    const field = `regions[${i}]`;
+    const letters = KNOWN_REGION_ZONES[r.region];
+    if (!letters) add(`${field}.region`, r.region, `a known region: ${Object.keys(KNOWN_REGION_ZONES).join(', ')}`);
+    if (seen.has(r.region)) add(`${field}.region`, r.region, 'each region once per environment');
+    seen.add(r.region);
+
+    if (!parseCidr(r.vpcCidr)) add(`${field}.vpcCidr`, r.vpcCidr, 'an IPv4 CIDR with no host bits set, such as 10.30.0.0/16');
+    else if (parseCidr(r.vpcCidr)!.prefix < 16 || parseCidr(r.vpcCidr)!.prefix > 20) add(`${field}.vpcCidr`, r.vpcCidr, 'a prefix from /16 to /20 (VPC limits, room for 3 tiers x 3 AZs)');
+
+    if (r.availabilityZones.length < minZones) {
+      add(`${field}.availabilityZones`, r.availabilityZones, `at least ${minZones} zones in ${env.kind} (EKS, Aurora and MSK span zones)`);
+    }
+    const zoneSet = new Set<string>();
+    r.availabilityZones.forEach((az, j) => {
+      const letter = az.startsWith(r.region) ? az.slice(r.region.length) : undefined;
+      if (letter === undefined || !/^[a-z]$/.test(letter) || (letters && !letters.includes(letter))) {
+        const known = letters ? letters.map((l) => `${r.region}${l}`).join(', ') : `zones named ${r.region}<letter>`;
+        add(`${field}.availabilityZones[${j}]`, az, `a zone of ${r.region}: ${known}`);
+      }
+      if (zoneSet.has(az)) add(`${field}.availabilityZones[${j}]`, az, 'each zone once');
+      zoneSet.add(az);
+    });
+
+    if (!Number.isInteger(r.natGateways) || r.natGateways < 1 || r.natGateways > r.availabilityZones.length) {
+      add(`${field}.natGateways`, r.natGateways, `a whole number from 1 to the zone count (${r.availabilityZones.length})`);
+    } else if (env.kind === 'prod' && r.natGateways !== r.availabilityZones.length) {
+      add(`${field}.natGateways`, r.natGateways, `one per zone in prod (${r.availabilityZones.length})`);
+    }
+  });
+
+  for (let i = 0; i < env.regions.length; i++) {
+    for (let j = i + 1; j < env.regions.length; j++) {
+      const a = parseCidr(env.regions[i].vpcCidr);
+      const b = parseCidr(env.regions[j].vpcCidr);
+      if (a && b && cidrsOverlap(a, b)) {
+        add(`regions[${j}].vpcCidr`, env.regions[j].vpcCidr,
+          `a range that does not overlap regions[${i}].vpcCidr (${env.regions[i].vpcCidr}) of ${env.regions[i].region}`);
+      }
+    }
+  }
+}

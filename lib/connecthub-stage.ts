@@ -1,0 +1,44 @@
+import { Stage, StageProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { CapacityPlan, deriveCapacity } from './capacity/capacity-model';
+import { EnvironmentConfig } from './config/environment-config';
+import { DataProtection, dataProtectionFor } from './policy/data-protection';
+import { addStageChecks, tagEnvironment } from './security-gates';
+import { NetworkStack } from './stacks/network-stack';
+
+export interface ConnectHubStageProps extends StageProps {
+  /** The validated environment configuration. */
+  readonly config: EnvironmentConfig;
+}
+
+/** One environment: its regional stacks and its global edge stack. */
+export class ConnectHubStage extends Stage {
+  public readonly config: EnvironmentConfig;
+  public readonly capacity: CapacityPlan;
+  public readonly protection: DataProtection;
+
+  constructor(scope: Construct, props: ConnectHubStageProps) {
+    const { config } = props;
+    super(scope, config.name, props);
+    this.config = config;
+    this.capacity = deriveCapacity(config.tier, config.regions.length);
+    this.protection = dataProtectionFor(config);
+
+    for (const regionConfig of config.regions) {
+      const region = regionConfig.region;
+      const common = {
+        env: { account: config.account, region },
+        terminationProtection: config.terminationProtection,
+      };
+      new NetworkStack(this, `Network-${region}`, {
+        ...common,
+        stackName: `connecthub-${config.name}-network-${region}`,
+        description: `ConnectHub ${config.name} network in ${region}`,
+        regionConfig,
+        protection: this.protection,
+      });
+    }
+    tagEnvironment(this, config);
+    addStageChecks(this);
+  }
+}
