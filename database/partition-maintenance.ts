@@ -110,7 +110,7 @@ async function childPartitions(client: Queryable, parents: string[]): Promise<Ch
 }
 
 /** Tables waiting in the archive schema (detached partitions), oldest name first. */
-export async function detachedPartitions(client: Queryable): Promise<string[]> {
+export async function detachedPartitions(client: Queryable | Pool): Promise<string[]> {
   const res = await client.query<{ relname: string }>(
     `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = $1 AND c.relkind = 'r' AND NOT c.relispartition
