@@ -1,0 +1,174 @@
+import { ConfigValidationError } from '../../lib/config/config-error';
+import { EnvironmentConfig } from '../../lib/config/environment-config';
+import { LONG_LIVED_ENVIRONMENTS, previewEnvironment } from '../../lib/config/environments';
+import { resolveEnvironments, selectEnvironmentNames } from '../../lib/config/resolve-environments';
+import { validateEnvironment } from '../../lib/config/validate-config';
+
+const context = (values: Record<string, unknown>) => (key: string) => values[key];
+const prod = LONG_LIVED_ENVIRONMENTS.prod;
+
+function problemsOf(env: EnvironmentConfig) {
+  return validateEnvironment(env).map((p) => `${p.field} | ${JSON.stringify(p.value)} | ${p.allowed}`);
+}
+
+function thrownBy(fn: () => unknown): ConfigValidationError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigValidationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigValidationError');
+}
+
+describe('the default environments', () => {
+  test.each(Object.keys(LONG_LIVED_ENVIRONMENTS))('%s is valid', (name) => {
+    expect(validateEnvironment(LONG_LIVED_ENVIRONMENTS[name])).toEqual([]);
+  });
+
+  test('regions and tiers follow the design brief', () => {
+    const regionsOf = (name: string) => LONG_LIVED_ENVIRONMENTS[name].regions.map((r) => r.region);
+    expect(regionsOf('dev')).toEqual(['us-east-1']);
+    expect(regionsOf('staging')).toEqual(['us-east-1', 'eu-west-1']);
+    expect(regionsOf('prod')).toEqual(['us-east-1', 'eu-west-1', 'ap-southeast-1']);
+    expect([LONG_LIVED_ENVIRONMENTS.dev.tier, LONG_LIVED_ENVIRONMENTS.staging.tier, prod.tier]).toEqual(['dev', 'launch', 'six-month']);
+    expect(prod.retainData && prod.terminationProtection).toBe(true);
+    expect(LONG_LIVED_ENVIRONMENTS.dev.retainData).toBe(false);
+    expect(prod.regions.every((r) => r.natGateways === r.availabilityZones.length && r.availabilityZones.length === 3)).toBe(true);
+  });
+});
+
+describe('environment selection', () => {
+  test('no env selects dev, staging and prod', () => {
+    expect(resolveEnvironments(context({})).map((e) => e.name)).toEqual(['dev', 'staging', 'prod']);
+  });
+
+  test('a comma-separated list, duplicates ignored', () => {
+    expect(resolveEnvironments(context({ env: 'prod, dev,prod' })).map((e) => e.name)).toEqual(['prod', 'dev']);
+  });
+
+  test('pr-N is a destroyable dev-sized environment', () => {
+    const [pr] = resolveEnvironments(context({ env: 'pr-7' }));
+    expect(pr).toMatchObject({ name: 'pr-7', kind: 'preview', tier: 'dev', retainData: false, terminationProtection: false });
+  });
+
+  test('an unknown environment names the known ones', () => {
+    const error = thrownBy(() => resolveEnvironments(context({ env: 'qa' })));
+    expect(error.problems).toEqual([
+      { field: '-c env', value: 'qa', allowed: 'a known environment: dev, staging, prod, pr-<number>' },
+    ]);
+    expect(error.message).toContain('-c env = "qa": a known environment: dev, staging, prod, pr-<number>');
+  });
+
+  test.each(['pr-abc', 'pr-007', 'Prod', 'dev!', 'pr-1234567'])('malformed name %s is refused', (name) => {
+    const { problems } = selectEnvironmentNames(name);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatchObject({ field: '-c env', value: name });
+    expect(problems[0].allowed).toMatch(/well-formed name/);
+  });
+
+  test('every problem of every environment is reported at once', () => {
+    const error = thrownBy(() => resolveEnvironments(context({ env: 'qa,dev', 'dev:tier': 'huge', 'dev:account': '12' })));
+    expect(error.problems.map((p) => p.field)).toEqual(['-c env', 'dev.account', 'dev.tier']);
+    expect(error.message.split('\n')[0]).toBe('Invalid ConnectHub configuration (3 problems):');
+  });
+
+  test('overrides: account, tier, regions, domain, admins', () => {
+    const [env] = resolveEnvironments(context({
+      env: 'prod',
+      account: '111111111111',
+      'prod:tier': 'one-year',
+      'prod:regions': 'us-east-1,eu-central-1',
+      'prod:domainName': 'connecthub.example.com',
+      'prod:adminRoleArns': 'arn:aws:iam::111111111111:role/platform-admin',
+    }));
+    expect(env.account).toBe('111111111111');
+    expect(env.tier).toBe('one-year');
+    expect(env.regions.map((r) => [r.region, r.vpcCidr, r.availabilityZones.length])).toEqual([
+      ['us-east-1', '10.30.0.0/16', 3],
+      ['eu-central-1', '10.31.0.0/16', 3],
+    ]);
+    expect(env.edge.domainName).toBe('connecthub.example.com');
+    expect(env.clusterAccess.adminRoleArns).toEqual(['arn:aws:iam::111111111111:role/platform-admin']);
+  });
+
+  test('an unknown capacity tier lists the tiers', () => {
+    const error = thrownBy(() => resolveEnvironments(context({ env: 'staging', 'staging:tier': 'two-year' })));
+    expect(error.problems).toEqual([{ field: 'staging.tier', value: 'two-year', allowed: 'one of dev, launch, six-month, one-year' }]);
+  });
+});
+
+describe('environment validation', () => {
+  test('overlapping VPC CIDRs between regions', () => {
+    const env = { ...prod, regions: [prod.regions[0], { ...prod.regions[1], vpcCidr: '10.30.128.0/17' }, prod.regions[2]] };
+    expect(problemsOf(env)).toEqual([
+      'prod.regions[1].vpcCidr | "10.30.128.0/17" | a range that does not overlap regions[0].vpcCidr (10.30.0.0/16) of us-east-1',
+    ]);
+  });
+
+  test('malformed CIDRs and prefixes out of range', () => {
+    const env = { ...prod, regions: [{ ...prod.regions[0], vpcCidr: '10.30.0.1/16' }, { ...prod.regions[1], vpcCidr: '10.0.0.0/8' }, prod.regions[2]] };
+    expect(problemsOf(env)).toEqual([
+      'prod.regions[0].vpcCidr | "10.30.0.1/16" | an IPv4 CIDR with no host bits set, such as 10.30.0.0/16',
+      'prod.regions[1].vpcCidr | "10.0.0.0/8" | a prefix from /16 to /20 (VPC limits, room for 3 tiers x 3 AZs)',
+      'prod.regions[2].vpcCidr | "10.32.0.0/16" | a range that does not overlap regions[1].vpcCidr (10.0.0.0/8) of eu-west-1',
+    ]);
+  });
+
+  test('zones that do not belong to their region', () => {
+    const env = { ...prod, regions: [{ ...prod.regions[0], availabilityZones: ['us-east-1a', 'eu-west-1b', 'us-east-1z'] }, ...prod.regions.slice(1)] };
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^prod\.regions\[0\]\.availabilityZones\[1\] \| "eu-west-1b" \| a zone of us-east-1: us-east-1a, us-east-1b/);
+    expect(problems[1]).toMatch(/^prod\.regions\[0\]\.availabilityZones\[2\] \| "us-east-1z"/);
+  });
+
+  test('too few zones, NAT outside its range, unknown region', () => {
+    const env = { ...prod, regions: [{ ...prod.regions[0], availabilityZones: ['us-east-1a', 'us-east-1b'], natGateways: 3 }, { ...prod.regions[1], region: 'mars-1' }, prod.regions[2]] };
+    const fields = validateEnvironment(env).map((p) => p.field);
+    expect(fields).toEqual(expect.arrayContaining(['prod.regions[0].availabilityZones', 'prod.regions[0].natGateways', 'prod.regions[1].region']));
+  });
+
+  test('replica overrides: min above max, below one', () => {
+    const env = { ...prod, replicaOverrides: { api: { min: 10, max: 5 }, worker: { min: 0, max: 4 } } };
+    expect(problemsOf(env)).toEqual([
+      'prod.replicaOverrides.api.min | 10 | at most max (5)',
+      'prod.replicaOverrides.worker.min | 0 | a whole number of at least 1',
+    ]);
+  });
+
+  test('data-protection rules: prod keeps data, previews keep nothing, prod deployer is not cluster admin', () => {
+    expect(problemsOf({ ...prod, retainData: false, terminationProtection: false, clusterAccess: { ...prod.clusterAccess, deployerIsClusterAdmin: true } })).toEqual([
+      'prod.retainData | false | true: prod never deletes data with its stacks',
+      'prod.terminationProtection | false | true in prod',
+      'prod.clusterAccess.deployerIsClusterAdmin | true | false in prod: grant admins through clusterAccess.adminRoleArns',
+    ]);
+    expect(problemsOf({ ...previewEnvironment('pr-3'), retainData: true })).toEqual([
+      'pr-3.retainData | true | false: preview environments must destroy cleanly',
+    ]);
+  });
+
+  test('retention, account, edge, access and alarm fields', () => {
+    const env: EnvironmentConfig = {
+      ...prod,
+      account: 'abc',
+      backupRetentionDays: 40,
+      logRetentionDays: 10,
+      edge: { ...prod.edge, priceClass: 'PriceClass_1' as never, geoRestriction: { type: 'allow', countries: ['usa'] }, wafRateLimitPer5Minutes: 5, domainName: 'Not A Domain' },
+      clusterAccess: { ...prod.clusterAccess, adminRoleArns: ['admin'], publicEndpointCidrs: ['0.0.0.0/0'] },
+      alarmEmails: ['ops'],
+    };
+    expect(validateEnvironment(env).map((p) => p.field)).toEqual([
+      'prod.account',
+      'prod.backupRetentionDays',
+      'prod.logRetentionDays',
+      'prod.edge.priceClass',
+      'prod.edge.geoRestriction.countries',
+      'prod.edge.wafRateLimitPer5Minutes',
+      'prod.edge.domainName',
+      'prod.clusterAccess.adminRoleArns[0]',
+      'prod.clusterAccess.publicEndpointCidrs[0]',
+      'prod.alarmEmails[0]',
+    ]);
+  });
+});
