@@ -34,6 +34,7 @@ export class ConnectHubStage extends Stage {
         ...common,
         stackName: `connecthub-${config.name}-network-${region}`,
         description: `ConnectHub ${config.name} network in ${region}`,
+        envName: config.name,
         regionConfig,
         protection: this.protection,
       });

@@ -13,11 +13,13 @@ const prod = LONG_LIVED_ENVIRONMENTS.prod;
 const dev = LONG_LIVED_ENVIRONMENTS.dev;
 const prodStack = new NetworkStack(app, 'ProdNetwork', {
   env: { account: '111111111111', region: prod.regions[1].region },
+  envName: 'prod',
   regionConfig: prod.regions[1],
   protection: dataProtectionFor(prod),
 });
 const devStack = new NetworkStack(app, 'DevNetwork', {
   env: { region: dev.regions[0].region },
+  envName: 'dev',
   regionConfig: dev.regions[0],
   protection: dataProtectionFor(dev),
 });
@@ -54,7 +56,7 @@ describe('network stack', () => {
     const services = Object.values(prodTemplate.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }))
       .map((e) => String(e.Properties.ServiceName).replace('com.amazonaws.eu-west-1.', ''));
     expect(services.sort()).toEqual(['ecr.api', 'ecr.dkr', 'eks-auth', 'kms', 'logs', 'monitoring', 'secretsmanager', 'sts', 'xray']);
-    // Endpoints admit HTTPS from the VPC's own range only.
+    // Endpoints admit HTTPS from the VPC's own range only; the client groups admit nothing.
     for (const sg of Object.values(prodTemplate.findResources('AWS::EC2::SecurityGroup'))) {
       for (const rule of sg.Properties.SecurityGroupIngress ?? []) {
         expect(rule).toMatchObject({ CidrIp: '10.31.0.0/16', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' });
@@ -74,6 +76,21 @@ describe('network stack', () => {
     prodTemplate.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain' });
     devTemplate.hasResource('AWS::Logs::LogGroup', { DeletionPolicy: 'Delete' });
     devTemplate.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
+  });
+
+  test('VPC ids and the client security groups are shared as SSM parameters, not exports', () => {
+    const names = Object.values(prodTemplate.findResources('AWS::SSM::Parameter')).map((p) => p.Properties.Name).sort();
+    expect(names).toEqual([
+      '/connecthub/prod/eu-west-1/network/data-client-security-group-id',
+      '/connecthub/prod/eu-west-1/network/isolated-route-table-ids',
+      '/connecthub/prod/eu-west-1/network/isolated-subnet-ids',
+      '/connecthub/prod/eu-west-1/network/private-route-table-ids',
+      '/connecthub/prod/eu-west-1/network/private-subnet-ids',
+      '/connecthub/prod/eu-west-1/network/public-subnet-ids',
+      '/connecthub/prod/eu-west-1/network/vpc-id',
+      '/connecthub/prod/eu-west-1/network/workload-security-group-id',
+    ]);
+    expect(prodTemplate.toJSON().Outputs ?? {}).toEqual({});
   });
 
   test('the default security group is stripped of its rules', () => {
