@@ -1,5 +1,6 @@
-import { Fn, Stack } from 'aws-cdk-lib';
+import { Fn, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -111,5 +112,21 @@ export function grantKafkaTopics(grantee: iam.IGrantable, scope: IConstruct, clu
     const g = iam.Grant.addToPrincipal({ grantee, actions: statement.actions, resourceArns: statement.resources });
     grant = grant ? grant.combine(g) : g;
   }
+  if (options.consumerGroupPrefix) {
+    const policy = (grantee.grantPrincipal as unknown as IConstruct).node?.tryFindChild('DefaultPolicy');
+    if (policy) acknowledgeGroupPrefixWildcard(policy, scope, cluster, options.consumerGroupPrefix);
+  }
   return grant!;
+}
+
+/**
+ * Acknowledges exactly one cdk-nag finding on a policy: the `AwsSolutions-IAM5` wildcard of the consumer-group
+ * prefix ARN of this cluster (the finding id embeds the resolved ARN, so it is computed, not typed).
+ */
+export function acknowledgeGroupPrefixWildcard(policy: IConstruct, scope: IConstruct, cluster: Pick<KafkaClusterRef, 'clusterArn' | 'clusterName'>, prefix: string): void {
+  const arn = kafkaArns(scope, cluster).group(`${prefix}*`);
+  Validations.of(policy).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(Stack.of(policy).resolve(arn))}]`,
+    reason: `Consumer groups are named at run time; access is limited to groups starting with '${prefix}' on this one cluster.`,
+  });
 }

@@ -24,8 +24,7 @@ describe('KafkaCluster, provisioned (prod-like)', () => {
     built = build(prodProps);
     role = new iam.Role(built.stack, 'WorkerRole', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
     built.cluster.grantTopic(role, { topics: ['user-activity', 'user-activity.dlq'], access: 'produce-consume', consumerGroupPrefix: 'connecthub-worker-' });
-    // What the lead does on the pods' role: the group-prefix wildcard is the grant's only wildcard.
-    Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({ id: 'AwsSolutions-IAM5', reason: 'consumer groups connecthub-worker-* of this cluster only' });
+    // The stack owner's choice for every grant-generated policy (not this construct's to make).
     Validations.of(role.node.findChild('DefaultPolicy')).acknowledge({ id: 'NIST.800.53.R5-IAMNoInlinePolicy', reason: 'grant-generated policy' });
     template = Template.fromStack(built.stack);
   });
