@@ -1,9 +1,29 @@
-/** Jest runs TypeScript through SWC (transpile only); `npm run typecheck` type-checks separately. */
+/**
+ * Jest runs TypeScript through SWC (transpile only); `npm run typecheck` type-checks separately.
+ * Two projects: `unit` (constructs, Lambdas, backend, config) and `app`, whose tests read one synthesis of every
+ * environment made once per run by its globalSetup (which jest runs only when an app test is selected).
+ */
+const transform = {
+  '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+};
+const common = { testEnvironment: 'node', transform, testTimeout: 120000 };
+
 module.exports = {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test', '<rootDir>/backend/test'],
-  testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }] },
-  testTimeout: 60000,
   maxWorkers: 2,
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/test', '<rootDir>/backend/test'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/app/'],
+    },
+    {
+      ...common,
+      displayName: 'app',
+      roots: ['<rootDir>/test/app'],
+      testMatch: ['**/*.test.ts'],
+      globalSetup: '<rootDir>/test/global-setup.ts',
+    },
+  ],
 };

@@ -1,6 +1,6 @@
 import { IConstruct } from 'constructs';
 import { Aspects, Tags, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks, WriteNagSuppressionsToCloudFormationAspect } from 'cdk-nag';
 import { EnvironmentConfig } from './config/environment-config';
 import { GrantPolicyAcknowledgment } from './grant-policy-acknowledgment';
 
@@ -23,6 +23,8 @@ export function addSecurityChecks(app: IConstruct): void {
  */
 export function addStageChecks(stage: IConstruct): void {
   Aspects.of(stage).add(new GrantPolicyAcknowledgment());
+  // The packs register this aspect on the app, which does not reach nested stages: record acknowledgments per stage.
+  Aspects.of(stage).add(new WriteNagSuppressionsToCloudFormationAspect());
 }
 
 /** The cost and ownership tags on every taggable resource of an environment. */
