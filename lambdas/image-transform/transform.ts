@@ -24,20 +24,6 @@ export function encoderQuality(format: OutputFormat, quality: number): number {
   return format === 'avif' ? Math.max(1, quality - 25) : quality;
 }
 
-/** Width and height that fit the request and every output bound, never enlarging the original. */
-export function targetSize(
-  original: { width: number; height: number },
-  requestedWidth: number | undefined,
-  limits: Pick<ImageLimits, 'maxWidth' | 'maxHeight' | 'maxInputPixels'>,
-): { width: number; height: number } {
-  let scale = 1;
-  const wanted = Math.min(requestedWidth ?? original.width, limits.maxWidth);
-  scale = Math.min(scale, wanted / original.width, limits.maxHeight / original.height);
-  const width = Math.max(1, Math.floor(original.width * scale));
-  const height = Math.max(1, Math.floor(original.height * scale));
-  return { width, height };
-}
-
 function classifySharpError(error: unknown): ImageRequestError {
   const message = error instanceof Error ? error.message : String(error);
   if (/unsupported image format/i.test(message)) {
@@ -82,12 +68,13 @@ export async function transformImage(input: Buffer, ops: ImageOperations, limits
   const oriented = metadata.orientation && metadata.orientation >= 5
     ? { width: metadata.height, height: metadata.width }
     : { width: metadata.width, height: metadata.height };
-  const size = targetSize(oriented, ops.width, limits);
+  // Fit inside (requested width or the original's, capped at maxWidth) x maxHeight, never enlarging.
+  const boxWidth = Math.min(ops.width ?? oriented.width, limits.maxWidth);
   const quality = encoderQuality(ops.format, ops.quality);
   try {
     let pipeline = sharp(input, { limitInputPixels: limits.maxInputPixels, failOn: 'error' })
       .rotate()
-      .resize({ width: size.width, height: size.height, fit: 'inside', withoutEnlargement: true });
+      .resize({ width: boxWidth, height: limits.maxHeight, fit: 'inside', withoutEnlargement: true });
     if (ops.format === 'avif') pipeline = pipeline.avif({ quality, effort: 3 });
     else if (ops.format === 'webp') pipeline = pipeline.webp({ quality, effort: 4 });
     else pipeline = pipeline.jpeg({ quality, progressive: true, mozjpeg: false });
