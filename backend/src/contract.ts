@@ -1,0 +1,131 @@
+/**
+ * The backend runtime contract: the values the EKS/cdk8s chart and the backend agree on.
+ *
+ * Plain data with no imports, so the chart (and anything else) can import it without pulling in the
+ * backend's dependencies. Changing a value here changes both sides at once.
+ */
+
+/** The roles one image can run as, chosen by {@link ENV.role}. */
+export const ROLES = ['api', 'realtime', 'worker'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** HTTP port every role listens on unless `PORT` says otherwise (the worker serves only probes and metrics). */
+export const DEFAULT_PORT = 8080;
+
+/** Probe and endpoint paths. */
+export const PATHS = {
+  /** Liveness: answers 200 while the process runs; checks no dependency. */
+  liveness: '/healthz',
+  /** Readiness: checks the role's dependencies; 503 while draining. */
+  readiness: '/readyz',
+  /** Prometheus exposition format. */
+  metrics: '/metrics',
+  /** realtime's WebSocket endpoint. */
+  websocket: '/ws',
+} as const;
+
+/** Seconds the service takes to drain after SIGTERM unless `SHUTDOWN_DRAIN_SECONDS` says otherwise. */
+export const DEFAULT_SHUTDOWN_DRAIN_SECONDS = 20;
+
+/**
+ * Suggested pod `terminationGracePeriodSeconds`: the drain plus a margin for the pre-stop delay
+ * (endpoint removal) and process exit.
+ */
+export const TERMINATION_GRACE_SECONDS = DEFAULT_SHUTDOWN_DRAIN_SECONDS + 10;
+
+/** Default cache TTLs (plan Step 5.2: feeds 5 minutes, profile and match queries 30 minutes). */
+export const DEFAULT_FEED_CACHE_TTL_SECONDS = 300;
+export const DEFAULT_QUERY_CACHE_TTL_SECONDS = 1800;
+
+/** Environment variable names the service reads. */
+export const ENV = {
+  role: 'CONNECTHUB_ROLE',
+  port: 'PORT',
+  shutdownDrainSeconds: 'SHUTDOWN_DRAIN_SECONDS',
+  databaseWriterHost: 'DATABASE_WRITER_HOST',
+  databaseReaderHost: 'DATABASE_READER_HOST',
+  databasePort: 'DATABASE_PORT',
+  databaseName: 'DATABASE_NAME',
+  databaseUser: 'DATABASE_USER',
+  databaseAuth: 'DATABASE_AUTH',
+  databasePasswordFile: 'DATABASE_PASSWORD_FILE',
+  databaseSsl: 'DATABASE_SSL',
+  databaseCaFile: 'DATABASE_CA_FILE',
+  databasePoolMax: 'DATABASE_POOL_MAX',
+  redisEndpoint: 'REDIS_ENDPOINT',
+  redisCluster: 'REDIS_CLUSTER',
+  redisTls: 'REDIS_TLS',
+  redisUsername: 'REDIS_USERNAME',
+  redisPasswordFile: 'REDIS_PASSWORD_FILE',
+  redisKeyPrefix: 'REDIS_KEY_PREFIX',
+  kafkaBrokers: 'KAFKA_BROKERS',
+  kafkaAuth: 'KAFKA_AUTH',
+  kafkaTls: 'KAFKA_TLS',
+  jwtIssuer: 'JWT_ISSUER',
+  jwtAudience: 'JWT_AUDIENCE',
+  jwtJwksUrl: 'JWT_JWKS_URL',
+  feedCacheTtlSeconds: 'FEED_CACHE_TTL_SECONDS',
+  queryCacheTtlSeconds: 'QUERY_CACHE_TTL_SECONDS',
+  maxWsConnections: 'MAX_WS_CONNECTIONS',
+  rateLimitPerMinute: 'RATE_LIMIT_PER_MINUTE',
+  cacheWarmIntervalSeconds: 'CACHE_WARM_INTERVAL_SECONDS',
+  cacheWarmUsers: 'CACHE_WARM_USERS',
+  awsRegion: 'AWS_REGION',
+  homeRegion: 'HOME_REGION',
+  logLevel: 'LOG_LEVEL',
+} as const;
+
+/** Home regions a user row can belong to (the `users` table is LIST-partitioned on it). */
+export const HOME_REGIONS = ['us', 'eu', 'ap'] as const;
+
+/** Kafka topics; each has a dead-letter topic named `<topic>.dlq`. */
+export const TOPICS = {
+  userActivity: 'user-activity',
+  feedUpdates: 'feed-updates',
+  messages: 'messages',
+  matchNotifications: 'match-notifications',
+} as const;
+export const TOPIC_NAMES = Object.values(TOPICS);
+export const DLQ_SUFFIX = '.dlq';
+/** `user-activity` → `user-activity.dlq`. */
+export function dlqTopic(topic: string): string {
+  return `${topic}${DLQ_SUFFIX}`;
+}
+
+/** Worker consumer group ids start with this prefix (IAM policies and lag alarms match on it). */
+export const CONSUMER_GROUP_PREFIX = 'connecthub-worker-';
+/** The worker's consumer group for activity (feeds, caches, notifications). */
+export const ACTIVITY_CONSUMER_GROUP = `${CONSUMER_GROUP_PREFIX}activity`;
+
+/**
+ * Prometheus metric names the HPA (through the adapter) and the alarms use.
+ * Labels: http metrics carry `role`, `route`, `method`, `status`.
+ */
+export const METRICS = {
+  httpRequestsTotal: 'http_requests_total',
+  httpRequestDurationSeconds: 'http_request_duration_seconds',
+  wsConnections: 'ws_connections',
+  messageDeliveryLatencySeconds: 'message_delivery_latency_seconds',
+  outboxLagSeconds: 'outbox_lag_seconds',
+  outboxPending: 'outbox_pending',
+  kafkaConsumerLag: 'kafka_consumer_lag',
+  cacheRequestsTotal: 'cache_requests_total',
+} as const;
+
+/** WebSocket subprotocol the realtime role speaks; the token travels as a second offered protocol `bearer.<jwt>`. */
+export const WS_SUBPROTOCOL = 'connecthub.v1';
+export const WS_TOKEN_PROTOCOL_PREFIX = 'bearer.';
+
+/**
+ * Files the Docker build needs from the repository root (the build context). Everything else is
+ * excluded; pass `DOCKER_CONTEXT_EXCLUDE` as the image asset's `exclude` with `ignoreMode: DOCKER`.
+ */
+export const DOCKERFILE_PATH = 'backend/Dockerfile';
+export const DOCKER_CONTEXT_EXCLUDE = [
+  '**',
+  '!package.json',
+  '!package-lock.json',
+  '!backend/package.json',
+  '!backend/build.mjs',
+  '!backend/src/**',
+] as const;

@@ -1,0 +1,74 @@
+/**
+ * Prometheus metrics. Each running service owns its registry (two services in one process, as the
+ * tests run them, do not share counters).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { METRICS, Role } from './contract';
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpRequests: Counter<'role' | 'route' | 'method' | 'status'>;
+  readonly httpDuration: Histogram<'role' | 'route' | 'method' | 'status'>;
+  readonly wsConnections: Gauge<'role'>;
+  readonly wsDropped: Counter<'reason'>;
+  readonly deliveryLatency: Histogram<'kind'>;
+  readonly outboxLag: Gauge;
+  readonly outboxPending: Gauge;
+  readonly outboxPublished: Counter;
+  readonly outboxPublishFailures: Counter;
+  readonly consumerLag: Gauge<'topic'>;
+  readonly eventsConsumed: Counter<'topic' | 'outcome'>;
+  readonly cacheRequests: Counter<'cache' | 'result'>;
+  readonly cacheWarmed: Counter<'cache'>;
+
+  constructor(readonly role: Role) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ role });
+    collectDefaultMetrics({ register: this.registry });
+    this.httpRequests = new Counter({
+      name: METRICS.httpRequestsTotal,
+      help: 'HTTP requests answered, by route template, method and status code',
+      labelNames: ['role', 'route', 'method', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: METRICS.httpRequestDurationSeconds,
+      help: 'HTTP request duration in seconds (the API objective is < 200 ms)',
+      labelNames: ['role', 'route', 'method', 'status'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.wsConnections = new Gauge({ name: METRICS.wsConnections, help: 'Open WebSocket connections on this pod', labelNames: ['role'], registers });
+    this.wsDropped = new Counter({
+      name: 'ws_dropped_total',
+      help: 'WebSocket connections refused or closed by the server, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.deliveryLatency = new Histogram({
+      name: METRICS.messageDeliveryLatencySeconds,
+      help: 'Seconds from an event being committed to it being written to the recipient socket (objective < 0.5 s)',
+      labelNames: ['kind'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+    this.outboxLag = new Gauge({ name: METRICS.outboxLagSeconds, help: 'Age in seconds of the oldest unpublished outbox row (0 when empty)', registers });
+    this.outboxPending = new Gauge({ name: METRICS.outboxPending, help: 'Unpublished outbox rows (queue length for autoscaling)', registers });
+    this.outboxPublished = new Counter({ name: 'outbox_published_total', help: 'Outbox rows published to Kafka and acknowledged', registers });
+    this.outboxPublishFailures = new Counter({ name: 'outbox_publish_failures_total', help: 'Outbox batches whose publish failed (retried later)', registers });
+    this.consumerLag = new Gauge({ name: METRICS.kafkaConsumerLag, help: 'Messages not yet consumed by the worker group, per topic', labelNames: ['topic'], registers });
+    this.eventsConsumed = new Counter({
+      name: 'events_consumed_total',
+      help: 'Kafka events handled by the worker, by topic and outcome (ok | retried | dead_lettered)',
+      labelNames: ['topic', 'outcome'],
+      registers,
+    });
+    this.cacheRequests = new Counter({
+      name: METRICS.cacheRequestsTotal,
+      help: 'Cache lookups by cache and result (hit | miss | error: Redis unavailable, served from the database)',
+      labelNames: ['cache', 'result'],
+      registers,
+    });
+    this.cacheWarmed = new Counter({ name: 'cache_warmed_total', help: 'Cache entries written by the warmer', labelNames: ['cache'], registers });
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The worker role: outbox relay (at least once, ordered per key, a failing publisher loses
+ * nothing), the activity consumer (idempotent effects, dead letters) and cache warming.
+ * Kafka is the in-process implementation of the port.
+ */
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { RunningService } from '../src/service';
+import type { InProcessKafka as Kafka } from '../src/kafka/in-process';
+import type { Publisher } from '../src/kafka/port';
+import { Bundle, cleanRedis, createTestDb, env, http, Jwks, loadBundle, seedUser, startJwks, TestDb, uniquePrefix, waitFor } from './helpers';
+
+jest.setTimeout(60_000);
+
+let b: Bundle;
+let db: TestDb;
+let jwks: Jwks;
+let redis: Redis;
+const prefix = uniquePrefix('worker');
+const silent = () => loadBundle().createLogger('silent', 'worker');
+
+beforeAll(async () => {
+  b = loadBundle();
+  [db, jwks] = await Promise.all([createTestDb('worker'), startJwks()]);
+  redis = new Redis({ host: '127.0.0.1', port: 6379 });
+});
+afterAll(async () => {
+  redis?.disconnect();
+  await cleanRedis(prefix);
+  await Promise.all([db?.drop(), jwks?.close()]);
+});
+
+async function fillOutbox(keys: string[], perKey: number): Promise<void> {
+  // Interleaved keys, as concurrent users would write them.
+  for (let i = 0; i < perKey; i++) {
+    for (const key of keys) {
+      await db.pool.query('INSERT INTO connecthub.outbox (topic, message_key, payload) VALUES ($1, $2, $3)', [
+        'messages',
+        key,
+        JSON.stringify({ eventId: randomUUID(), type: 'test.seq', key, seq: i }),
+      ]);
+    }
+  }
+}
+const pending = async () => (await db.pool.query('SELECT count(*)::int AS n FROM connecthub.outbox WHERE published_at IS NULL')).rows[0].n as number;
+const database = () => new b.Database({ writerHost: '127.0.0.1', readerHost: '127.0.0.1', port: 5432, database: db.name, user: 'postgres', auth: 'password', ssl: 'disable', poolMax: 4 }, undefined, silent());
+
+/** Per key, the sequence numbers in the order Kafka holds them. */
+function sequences(kafka: Kafka, topic: string): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  for (const r of kafka.records(topic)) {
+    const v = JSON.parse(r.value) as { key: string; seq: number };
+    out.set(v.key, [...(out.get(v.key) ?? []), v.seq]);
+  }
+  return out;
+}
+
+describe('outbox relay', () => {
+  beforeEach(() => db.pool.query('TRUNCATE connecthub.outbox'));
+
+  test('a failing publisher loses nothing: rows stay pending until acknowledged, then publish once, in key order', async () => {
+    const kafka = new b.InProcessKafka(3);
+    const dbx = database();
+    const relay = new b.OutboxRelay(dbx, kafka.publisher(), new b.Metrics('worker'), silent(), { batchSize: 7 });
+    await fillOutbox(['k1', 'k2', 'k3'], 10);
+    kafka.failNextPublishes = 3;
+    for (let i = 0; i < 3; i++) await expect(relay.runOnce()).rejects.toThrow('simulated broker failure');
+    expect(await pending()).toBe(30);
+    while ((await relay.runOnce()) > 0);
+    expect(await pending()).toBe(0);
+    const seqs = sequences(kafka, 'messages');
+    for (const k of ['k1', 'k2', 'k3']) expect(seqs.get(k)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await dbx.close();
+  });
+
+  test('an acknowledgement lost after the write republishes (at least once) without reordering a key', async () => {
+    const kafka = new b.InProcessKafka(3);
+    const inner = kafka.publisher();
+    let loseAcks = 2;
+    const flaky: Publisher = {
+      connect: inner.connect,
+      disconnect: inner.disconnect,
+      publish: async (topic, messages) => {
+        await inner.publish(topic, messages);
+        if (loseAcks-- > 0) throw new Error('timeout waiting for acks');
+      },
+    };
+    const dbx = database();
+    const relay = new b.OutboxRelay(dbx, flaky, new b.Metrics('worker'), silent(), { batchSize: 5 });
+    await fillOutbox(['a', 'b'], 6);
+    for (;;) {
+      try {
+        if ((await relay.runOnce()) === 0) break;
+      } catch {
+        /* retried next round */
+      }
+    }
+    expect(await pending()).toBe(0);
+    for (const [, seq] of sequences(kafka, 'messages')) {
+      // Every row is there; repeats are whole re-sent runs, so dropping repeats leaves the original order.
+      expect([...new Set(seq)]).toEqual([0, 1, 2, 3, 4, 5]);
+    }
+    // At-least-once, bounded: at most one batch (5 rows) re-sent per lost acknowledgement (2).
+    expect(kafka.records('messages').length).toBeGreaterThan(12);
+    expect(kafka.records('messages').length).toBeLessThanOrEqual(12 + 2 * 5);
+    await dbx.close();
+  });
+
+  test('two relays share the table with SKIP LOCKED: every row once, order per key kept', async () => {
+    const kafka = new b.InProcessKafka(3);
+    const [d1, d2] = [database(), database()];
+    const m = new b.Metrics('worker');
+    const r1 = new b.OutboxRelay(d1, kafka.publisher(), m, silent(), { batchSize: 4 });
+    const r2 = new b.OutboxRelay(d2, kafka.publisher(), m, silent(), { batchSize: 4 });
+    await fillOutbox(['x', 'y', 'z', 'w'], 8);
+    const drain = async (r: typeof r1) => {
+      let idle = 0;
+      while (idle < 3) idle = (await r.runOnce()) === 0 ? idle + 1 : 0;
+    };
+    await Promise.all([drain(r1), drain(r2)]);
+    expect(await pending()).toBe(0);
+    expect(kafka.records('messages')).toHaveLength(32);
+    for (const [, seq] of sequences(kafka, 'messages')) expect(seq).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    await Promise.all([d1.close(), d2.close()]);
+  });
+
+  test('lag and pending are measured for autoscaling and alarms', async () => {
+    const dbx = database();
+    const metrics = new b.Metrics('worker');
+    const relay = new b.OutboxRelay(dbx, new b.InProcessKafka().publisher(), metrics, silent());
+    await db.pool.query(`INSERT INTO connecthub.outbox (topic, message_key, payload, created_at) VALUES ('messages', 'k', '{}', now() - interval '42 seconds')`);
+    await relay.measure();
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/outbox_pending\{role="worker"\} 1/);
+    const lag = Number(/outbox_lag_seconds\{role="worker"\} ([\d.]+)/.exec(text)![1]);
+    expect(lag).toBeGreaterThanOrEqual(42);
+    await dbx.close();
+  });
+});
+
+describe('worker service: relay, activity consumer and cache warming', () => {
+  let kafka: Kafka;
+  let worker: RunningService;
+  let api: RunningService;
+  let alice: string, bob: string;
+
+  beforeAll(async () => {
+    kafka = new b.InProcessKafka(3);
+    worker = await b.startService(b.loadConfig(env('worker', db, prefix, undefined, { CACHE_WARM_INTERVAL_SECONDS: '3600', CACHE_WARM_USERS: '10' })), { kafka, host: '127.0.0.1' });
+    api = await b.startService(b.loadConfig(env('api', db, prefix, jwks)), { host: '127.0.0.1' });
+    [alice, bob] = await Promise.all([seedUser(db.pool), seedUser(db.pool)]);
+    await db.pool.query('INSERT INTO connecthub.follows (follower_id, followee_id) VALUES ($1, $2)', [alice, bob]);
+  });
+  afterAll(async () => {
+    await Promise.all([worker?.shutdown(), api?.shutdown()]);
+  });
+
+  const activity = async (id: string) => (await db.pool.query('SELECT user_id, kind, subject_id FROM connecthub.activity WHERE id = $1', [id])).rows;
+
+  test('a post travels outbox → Kafka → consumer: followers’ feeds invalidated, activity recorded once', async () => {
+    const feedKey = `${prefix}feed:${alice}`;
+    const post = await http(api.port, 'POST', '/v1/posts', { token: jwks.token(bob), body: { body: 'through kafka' } });
+    // Simulate a stale entry written by a reader that had not seen the post yet.
+    await redis.set(feedKey, '{"items":[]}', 'EX', 300);
+    const record = await waitFor(() => kafka.records('feed-updates').find((r) => JSON.parse(r.value).data.postId === post.json.post.id), 5_000, 'the post event in Kafka');
+    expect(record.key).toBe(bob);
+    const event = JSON.parse(record.value);
+    await waitFor(async () => (await activity(event.eventId)).length === 1, 5_000, 'the activity row');
+    expect(await redis.exists(feedKey)).toBe(0);
+    expect(await activity(event.eventId)).toEqual([{ user_id: bob, kind: 'post.created', subject_id: post.json.post.id }]);
+  });
+
+  test('a redelivered event changes nothing (idempotent consumer)', async () => {
+    const event = b.newEvent('follow.created', alice, new Date(), { followerId: alice, followeeId: bob });
+    const sub = new Redis({ host: '127.0.0.1', port: 6379 });
+    const pushed: string[] = [];
+    await sub.subscribe(`${prefix}rt:u:${bob}`);
+    sub.on('message', (_c, m) => pushed.push(m));
+    kafka.append('user-activity', [{ key: alice, value: JSON.stringify(event) }]);
+    kafka.append('user-activity', [{ key: alice, value: JSON.stringify(event) }]);
+    await waitFor(async () => (await kafka.consumer({ groupId: 'connecthub-worker-activity', topics: ['user-activity'] }).lag())['user-activity'] === 0, 5_000, 'both deliveries consumed');
+    expect(await activity(event.eventId)).toEqual([{ user_id: bob, kind: 'follow.received', subject_id: alice }]);
+    await waitFor(() => pushed.length >= 2, 2_000, 'realtime pushes');
+    // Both pushes carry the same id, which the realtime pods deduplicate.
+    expect(new Set(pushed.map((p) => JSON.parse(p).id))).toEqual(new Set([event.eventId]));
+    sub.disconnect();
+  });
+
+  test('a match notification invalidates the match cache and is recorded for sync', async () => {
+    await redis.set(`${prefix}matches:${alice}`, '{"items":[]}', 'EX', 1800);
+    const event = b.newEvent('match.suggested', alice, new Date(), { userId: alice, candidateId: bob, score: 0.93 });
+    kafka.append('match-notifications', [{ key: alice, value: JSON.stringify(event) }]);
+    await waitFor(async () => (await activity(event.eventId)).length === 1, 5_000, 'the notification row');
+    expect(await redis.exists(`${prefix}matches:${alice}`)).toBe(0);
+    const sync = await http(api.port, 'GET', '/v1/sync', { token: jwks.token(alice) });
+    expect(sync.json.notifications).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'match.suggested', subjectId: bob })]));
+  });
+
+  test('an event that keeps failing goes to the dead-letter topic and the consumer moves on', async () => {
+    const bad = b.newEvent('match.suggested', alice, new Date(), { userId: 'not-a-uuid', candidateId: bob, score: 1 });
+    const good = b.newEvent('match.suggested', bob, new Date(), { userId: bob, candidateId: alice, score: 0.5 });
+    kafka.append('match-notifications', [{ key: 'x', value: JSON.stringify(bad) }, { key: 'x', value: JSON.stringify(good) }]);
+    await waitFor(async () => (await activity(good.eventId)).length === 1, 10_000, 'the event after the poison one');
+    const dlq = kafka.records('match-notifications.dlq');
+    expect(dlq.map((r) => JSON.parse(r.value).eventId)).toEqual([bad.eventId]);
+  });
+
+  test('the warmer writes feed, profile and matches of the most active users, one pod per interval', async () => {
+    const keys = [`${prefix}feed:${bob}`, `${prefix}profile:${bob}`, `${prefix}matches:${bob}`];
+    await redis.del(...keys, `${prefix}warm-lock`);
+    const written = await worker.warmer!.runOnce();
+    expect(written).toBeGreaterThanOrEqual(3);
+    expect(await redis.exists(...keys)).toBe(3);
+    expect(await redis.ttl(keys[0])).toBeGreaterThan(290);
+    expect(await redis.ttl(keys[1])).toBeGreaterThan(1790);
+    // A cached feed written by the warmer is what the api serves.
+    const r = await http(api.port, 'GET', '/v1/feed', { token: jwks.token(bob) });
+    expect(r.headers.get('x-cache')).toBe('hit');
+    expect(r.json.items[0].body).toBe('through kafka');
+    // Another pod in the same interval finds the lock taken.
+    expect(await worker.warmer!.runOnce()).toBe(0);
+  });
+
+  test('worker readiness and metrics', async () => {
+    const ready = await http(worker.port, 'GET', '/readyz');
+    expect(ready.json).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok' } });
+    const m = await http(worker.port, 'GET', '/metrics');
+    expect(m.text).toMatch(/outbox_published_total\{role="worker"\} [1-9]/);
+    expect(m.text).toMatch(/events_consumed_total\{topic="feed-updates",outcome="ok",role="worker"\} [1-9]/);
+  });
+});
