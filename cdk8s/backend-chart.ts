@@ -9,7 +9,7 @@
  * helper emits required anti-affinity. Every object has a fixed `metadata.name` (no hashes), so renaming a
  * construct id never renames a Kubernetes object.
  */
-import { ApiObject, Chart, type ChartProps } from 'cdk8s';
+import { ApiObject, Chart, type ChartProps, JsonPatch } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import type { Construct } from 'constructs';
 import {
@@ -131,7 +131,7 @@ export class BackendChart extends Chart {
   }
 
   private namespaceObject(): void {
-    new k8s.KubeNamespace(this, 'Namespace', {
+    const ns = new k8s.KubeNamespace(this, 'Namespace', {
       metadata: {
         name: BACKEND_NAMESPACE,
         labels: {
@@ -143,6 +143,8 @@ export class BackendChart extends Chart {
         },
       },
     });
+    // A Namespace is cluster-scoped: drop the chart-wide metadata.namespace cdk8s adds to every object.
+    ns.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
   }
 
   private secretFiles(): Array<{ alias: string; secret: SecretFile; env: string }> {

@@ -1,0 +1,74 @@
+/** Builds one region's platform the way the lead's stack will: VPC, cluster, chart with the cluster's endpoint. */
+import { App, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { App as Cdk8sApp } from 'cdk8s';
+import { BackendChart } from '../../cdk8s/backend-chart';
+import { ConnectHubCluster, type ConnectHubClusterProps } from '../../constructs/eks/connecthub-cluster';
+import { chartProps } from '../cdk8s/fixtures';
+
+export const ACCOUNT = '111111111111';
+export const MSK = `arn:aws:kafka:us-east-1:${ACCOUNT}:cluster/connecthub/11111111-2222-3333-4444-555555555555-1`;
+export const topicArn = (t: string) => `arn:aws:kafka:us-east-1:${ACCOUNT}:topic/connecthub/11111111-2222-3333-4444-555555555555-1/${t}`;
+export const groupArn = (g: string) => `arn:aws:kafka:us-east-1:${ACCOUNT}:group/connecthub/11111111-2222-3333-4444-555555555555-1/${g}`;
+
+export interface Platform {
+  app: App;
+  stack: Stack;
+  platform: ConnectHubCluster;
+  chart: BackendChart;
+  redisSecret: secretsmanager.Secret;
+}
+
+export function buildPlatform(overrides: Partial<ConnectHubClusterProps> = {}, context: Record<string, unknown> = {}): Platform {
+  const app = new App({ context });
+  const stack = new Stack(app, 'Platform', { env: { account: ACCOUNT, region: 'us-east-1' } });
+  const vpc = new ec2.Vpc(stack, 'Vpc', {
+    ipAddresses: ec2.IpAddresses.cidr('10.10.0.0/16'),
+    availabilityZones: ['us-east-1a', 'us-east-1b', 'us-east-1c'],
+    natGateways: 1,
+    subnetConfiguration: [
+      { name: 'public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24 },
+      { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
+    ],
+  });
+  const redisSecret = new secretsmanager.Secret(stack, 'RedisAuth');
+  const platform = new ConnectHubCluster(stack, 'Eks', {
+    clusterName: 'connecthub-dev-use1',
+    vpc,
+    adminRoleArns: [`arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`],
+    workloadAccess: {
+      api: {
+        readSecrets: [redisSecret],
+        rdsConnectArns: [`arn:aws:rds-db:us-east-1:${ACCOUNT}:dbuser:prx-0123456789abcdef0/connecthub_app`],
+        kafka: { clusterArn: MSK, writeTopicArns: [topicArn('user-activity')] },
+        cloudWatchNamespace: 'ConnectHub/dev',
+      },
+      realtime: {
+        readSecrets: [redisSecret],
+        rdsConnectArns: [`arn:aws:rds-db:us-east-1:${ACCOUNT}:dbuser:prx-0123456789abcdef0/connecthub_app`],
+        kafka: { clusterArn: MSK, readTopicArns: [topicArn('messages'), topicArn('match-notifications')], groupArns: [groupArn('connecthub-realtime')] },
+      },
+      worker: {
+        readSecrets: [redisSecret],
+        rdsConnectArns: [`arn:aws:rds-db:us-east-1:${ACCOUNT}:dbuser:prx-0123456789abcdef0/connecthub_app`],
+        kafka: {
+          clusterArn: MSK,
+          readTopicArns: [topicArn('user-activity')],
+          writeTopicArns: [topicArn('feed-updates'), topicArn('messages'), topicArn('match-notifications'), topicArn('user-activity.dlq')],
+          groupArns: [groupArn('connecthub-worker-activity')],
+        },
+      },
+    },
+    kafkaLag: { clusterArn: MSK, topicArns: [topicArn('user-activity')], groupArns: [groupArn('connecthub-worker-activity')] },
+    ...overrides,
+  });
+  const base = chartProps();
+  const chart = new BackendChart(new Cdk8sApp(), 'backend', {
+    ...base,
+    redis: { ...base.redis, passwordSecret: { secretArn: redisSecret.secretArn, jsonKey: 'password' } },
+    autoscaling: { ...base.autoscaling, prometheusQueryEndpoint: platform.prometheusQueryEndpoint },
+  });
+  platform.addBackendChart(chart);
+  return { app, stack, platform, chart, redisSecret };
+}
