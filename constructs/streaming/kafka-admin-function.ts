@@ -25,8 +25,8 @@ export interface KafkaAdminFunctionProps {
   readonly environment?: Record<string, string>;
   readonly timeout: Duration;
   readonly logRetention: logs.RetentionDays;
-  /** Key for the log group and the environment. @default AWS-managed encryption of both */
-  readonly encryptionKey?: kms.IKey;
+  /** Key for the log group and the environment. */
+  readonly encryptionKey: kms.IKey;
   /** Reserved concurrency (these functions never need parallel copies). @default 1 */
   readonly reservedConcurrency?: number;
 }
@@ -57,7 +57,7 @@ export class KafkaAdminFunction extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
-      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
+      encryptionKey: props.encryptionKey,
     });
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
@@ -74,7 +74,7 @@ export class KafkaAdminFunction extends Construct {
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrency ?? 1,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...(props.environment ?? {}) },
-      ...(props.encryptionKey ? { environmentEncryption: props.encryptionKey } : {}),
+      environmentEncryption: props.encryptionKey,
       bundling: {
         minify: true,
         sourceMap: true,
@@ -84,7 +84,7 @@ export class KafkaAdminFunction extends Construct {
       },
     });
     // Lambda decrypts the environment with the execution role.
-    if (props.encryptionKey) props.encryptionKey.grantDecrypt(this.function);
+    props.encryptionKey.grantDecrypt(this.function);
 
     Validations.of(this.function).acknowledge({
       id: 'AwsSolutions-L1',

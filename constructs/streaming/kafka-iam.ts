@@ -48,7 +48,7 @@ export function kafkaArns(scope: IConstruct, cluster: Pick<KafkaClusterRef, 'clu
 }
 
 const TOPIC_ACTIONS: Record<KafkaTopicAccess, string[]> = {
-  describe: ['kafka-cluster:DescribeTopic', 'kafka-cluster:DescribeTopicDynamicConfiguration'],
+  describe: ['kafka-cluster:DescribeTopic'],
   produce: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'],
   consume: ['kafka-cluster:DescribeTopic', 'kafka-cluster:ReadData'],
   'produce-consume': ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData', 'kafka-cluster:ReadData'],

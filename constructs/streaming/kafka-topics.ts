@@ -60,8 +60,8 @@ export interface KafkaTopicsProps {
   readonly topics: readonly TopicSpec[];
   /** Retention of the Lambda and provider logs. */
   readonly logRetention: logs.RetentionDays;
-  /** Key for the logs and the function environments. @default AWS-managed encryption */
-  readonly encryptionKey?: kms.IKey;
+  /** Key for the logs and the function environments (e.g. the cluster's or the region's data key). */
+  readonly encryptionKey: kms.IKey;
 }
 
 /**
@@ -98,7 +98,7 @@ export class KafkaTopics extends Construct {
     const providerLogs = new logs.LogGroup(this, 'ProviderLogs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
-      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
+      encryptionKey: props.encryptionKey,
     });
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.handler.function,
@@ -106,7 +106,7 @@ export class KafkaTopics extends Construct {
       vpcSubnets: props.subnets,
       securityGroups: [this.handler.securityGroup],
       logGroup: providerLogs,
-      ...(props.encryptionKey ? { providerFunctionEnvEncryption: props.encryptionKey } : {}),
+      providerFunctionEnvEncryption: props.encryptionKey,
     });
     acknowledgeProviderFramework(provider);
 

@@ -1,5 +1,6 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { KafkaCluster } from '../../constructs/streaming/kafka-cluster';
 import { connectHubTopicSpecs, KafkaTopics } from '../../constructs/streaming/kafka-topics';
@@ -18,7 +19,7 @@ describe('KafkaTopics', () => {
     });
     new KafkaTopics(net.stack, 'Topics', {
       cluster, clusterSecurityGroup: cluster.securityGroup, vpc: net.vpc, subnets: net.privateSubnets,
-      topics: connectHubTopicSpecs({ partitions, replicationFactor: 3 }), logRetention: logs.RetentionDays.ONE_MONTH, encryptionKey: cluster.encryptionKey,
+      topics: connectHubTopicSpecs({ partitions, replicationFactor: 3 }), logRetention: logs.RetentionDays.ONE_MONTH, encryptionKey: cluster.encryptionKey!,
     });
     template = Template.fromStack(net.stack);
   });
@@ -68,7 +69,7 @@ describe('KafkaTopics', () => {
     });
     new KafkaTopics(again.stack, 'Topics', {
       cluster: c, clusterSecurityGroup: c.securityGroup, vpc: again.vpc, subnets: again.privateSubnets,
-      topics: connectHubTopicSpecs({ partitions, replicationFactor: 3 }), logRetention: logs.RetentionDays.ONE_MONTH, encryptionKey: c.encryptionKey,
+      topics: connectHubTopicSpecs({ partitions, replicationFactor: 3 }), logRetention: logs.RetentionDays.ONE_MONTH, encryptionKey: c.encryptionKey!,
     });
     expect(Template.fromStack(again.stack).toJSON()).toEqual(template.toJSON());
   });
@@ -81,7 +82,7 @@ describe('KafkaTopics', () => {
     const n = networkStack();
     expect(() => new KafkaTopics(n.stack, 'T', {
       cluster: { clusterArn: 'arn:aws:kafka:us-east-1:111111111111:cluster/c/u', clusterName: 'c', bootstrapBrokers: 'b:9098' },
-      clusterSecurityGroup: n.pods, vpc: n.vpc, subnets: n.privateSubnets, logRetention: logs.RetentionDays.ONE_WEEK,
+      clusterSecurityGroup: n.pods, vpc: n.vpc, subnets: n.privateSubnets, logRetention: logs.RetentionDays.ONE_WEEK, encryptionKey: new kms.Key(n.stack, 'K'),
       topics: connectHubTopicSpecs({ partitions: { ...partitions, messages: 0 }, dlqPartitions: -1 }),
     })).toThrow(/topics\[1\]\.partitions is -1[\s\S]*topics\[4\]\.partitions is 0/);
   });
