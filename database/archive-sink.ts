@@ -54,7 +54,7 @@ export class LocalFolderArchiveSink implements ArchiveSink {
     return path.join(this.root, ...key.split('/'));
   }
 
-  async putFile(key: string, localPath: string): Promise<void> {
+  async putFile(key: string, localPath: string, _contentType?: string): Promise<void> {
     const target = this.locationOf(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
     // Write next to the target and rename, so a crash never leaves a half-written archive under the final name.
@@ -63,7 +63,7 @@ export class LocalFolderArchiveSink implements ArchiveSink {
     await fs.rename(partial, target);
   }
 
-  async putText(key: string, text: string): Promise<void> {
+  async putText(key: string, text: string, _contentType?: string): Promise<void> {
     const target = this.locationOf(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
     await fs.writeFile(`${target}.partial`, text, 'utf8');
