@@ -7,6 +7,7 @@ import {
   DEFAULT_FEED_CACHE_TTL_SECONDS,
   DEFAULT_PORT,
   DEFAULT_QUERY_CACHE_TTL_SECONDS,
+  DEFAULT_SHUTDOWN_DELAY_SECONDS,
   DEFAULT_SHUTDOWN_DRAIN_SECONDS,
   ENV,
   HOME_REGIONS,
@@ -56,6 +57,8 @@ export interface Config {
   readonly role: Role;
   readonly port: number;
   readonly shutdownDrainSeconds: number;
+  /** Seconds to keep serving (readiness failing) before the listener closes; within the drain. */
+  readonly shutdownDelaySeconds: number;
   readonly logLevel: string;
   readonly awsRegion?: string;
   readonly homeRegion: 'us' | 'eu' | 'ap';
@@ -274,6 +277,7 @@ export function loadConfig(env: Env): Config {
     role,
     port: r.int(ENV.port, DEFAULT_PORT, 0, 65535),
     shutdownDrainSeconds: r.int(ENV.shutdownDrainSeconds, DEFAULT_SHUTDOWN_DRAIN_SECONDS, 1, 600),
+    shutdownDelaySeconds: r.int(ENV.shutdownDelaySeconds, DEFAULT_SHUTDOWN_DELAY_SECONDS, 0, 600),
     logLevel: r.oneOf(ENV.logLevel, LOG_LEVELS, 'info'),
     awsRegion: r.raw(ENV.awsRegion),
     homeRegion: r.oneOf(ENV.homeRegion, HOME_REGIONS, 'us'),
@@ -288,6 +292,11 @@ export function loadConfig(env: Env): Config {
     cacheWarmIntervalSeconds: r.int(ENV.cacheWarmIntervalSeconds, 300, 1, 86_400),
     cacheWarmUsers: r.int(ENV.cacheWarmUsers, 1000, 0, 1_000_000),
   };
+  if (config.shutdownDelaySeconds >= config.shutdownDrainSeconds && r.raw(ENV.shutdownDelaySeconds) !== undefined) {
+    r.problems.push(
+      `${ENV.shutdownDelaySeconds}=${config.shutdownDelaySeconds} is not allowed; it must be less than ${ENV.shutdownDrainSeconds} (${config.shutdownDrainSeconds}), which includes it`,
+    );
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

@@ -28,6 +28,13 @@ export const PATHS = {
 export const DEFAULT_SHUTDOWN_DRAIN_SECONDS = 20;
 
 /**
+ * Seconds the service keeps serving after SIGTERM with /readyz failing, so load balancers stop
+ * sending new requests before the listener closes (`SHUTDOWN_DELAY_SECONDS`; part of the drain budget).
+ * Distroless images have no `sleep` for a preStop hook, so the delay lives in the service.
+ */
+export const DEFAULT_SHUTDOWN_DELAY_SECONDS = 5;
+
+/**
  * Suggested pod `terminationGracePeriodSeconds`: the drain plus a margin for the pre-stop delay
  * (endpoint removal) and process exit.
  */
@@ -42,6 +49,7 @@ export const ENV = {
   role: 'CONNECTHUB_ROLE',
   port: 'PORT',
   shutdownDrainSeconds: 'SHUTDOWN_DRAIN_SECONDS',
+  shutdownDelaySeconds: 'SHUTDOWN_DELAY_SECONDS',
   databaseWriterHost: 'DATABASE_WRITER_HOST',
   databaseReaderHost: 'DATABASE_READER_HOST',
   databasePort: 'DATABASE_PORT',

@@ -117,10 +117,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
     shutdownPromise ??= (async () => {
       drainDeadline = Date.now() + config.shutdownDrainSeconds * 1000;
       http.draining = true;
-      log.info({ reason, drainSeconds: config.shutdownDrainSeconds }, 'draining');
+      log.info({ reason, drainSeconds: config.shutdownDrainSeconds, delaySeconds: config.shutdownDelaySeconds }, 'draining');
       let timer: NodeJS.Timeout | undefined;
       const deadline = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), config.shutdownDrainSeconds * 1000)));
       const drain = (async () => {
+        // Keep serving while load balancers notice the failing readiness, then stop intake.
+        const delay = Math.min(config.shutdownDelaySeconds, Math.max(0, config.shutdownDrainSeconds - 2)) * 1000;
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         await Promise.all(stoppers.map((s) => s()));
         await http.app.close();
         return true as const;
