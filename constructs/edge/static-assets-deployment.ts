@@ -45,14 +45,14 @@ export class StaticAssetsDeployment extends Construct {
       logGroup,
       role,
     });
-    this.acknowledge(role);
+    this.acknowledge(role, props.bucket);
   }
 
   /** cdk-nag findings of CDK's BucketDeployment handler (a singleton Lambda at stack level), narrowly. */
-  private acknowledge(role: iam.Role): void {
+  private acknowledge(role: iam.Role, bucket: s3.IBucket): void {
     const stack = Stack.of(this);
     const policy = role.node.findChild('DefaultPolicy').node.findChild('Resource');
-    const staticBucket = stack.getLogicalId(this.deployment.deployedBucket.node.defaultChild as never);
+    const staticBucket = stack.getLogicalId(bucket.node.defaultChild as never);
     const findings: Array<[string, string]> = [
       ['Action::s3:GetBucket*', 'reads the CDK asset bucket (grantRead by BucketDeployment)'],
       ['Action::s3:GetObject*', 'reads the site zip from the CDK asset bucket'],
