@@ -66,7 +66,7 @@ export interface MaintenanceReport {
   /** Partitions that pg_partman detached in this run (`connecthub_archive.posts_p2024_01`). */
   readonly partitionsDetached: string[];
   readonly archived: ArchivedPartition[];
-  /** Detached partitions that could not be archived; they were kept. */
+  /** Detached partitions that could not be archived (they were kept), and a failed `partman.run_maintenance()`. */
   readonly failed: Array<{ readonly table: string; readonly error: string }>;
   /** Rows found in each default partition (rows outside every monthly range; should be 0). */
   readonly defaultPartitionRows: Record<string, number>;
@@ -311,7 +311,14 @@ export async function runMaintenance(target: Pool | Queryable, options: Maintena
     const parents = await partmanParents(client);
     const before = new Set((await childPartitions(client, parents)).map((c) => c.name));
     const detachedBefore = new Set(await detachedPartitions(client));
-    await client.query('SELECT partman.run_maintenance(p_analyze := false)');
+    try {
+      await client.query('SELECT partman.run_maintenance(p_analyze := false)');
+    } catch (e) {
+      // Still archive what earlier runs detached; the failure is reported (and fails the Lambda).
+      const error = (e as Error).message.replace(/\s+/g, ' ').trim();
+      report.failed.push({ table: 'partman.run_maintenance()', error });
+      log(`pg_partman maintenance failed: ${error}`);
+    }
     const after = await childPartitions(client, parents);
     report.partitionsCreated.push(...after.filter((c) => !before.has(c.name)).map((c) => c.name));
     const waiting = await detachedPartitions(client);

@@ -161,6 +161,29 @@ describe('partition maintenance and archival', () => {
     expect(await detachedPartitions(db.pool)).toEqual([]);
   });
 
+  it('still archives detached partitions when pg_partman maintenance itself fails, and reports the failure', async () => {
+    await seedExpiredPosts(db, 50, year - 3);
+    const table = `posts_p${year - 3}_01`;
+    await db.pool.query(`ALTER TABLE connecthub.${table} RENAME TO ${table}_x`);
+    await db.pool.query(`ALTER TABLE connecthub.posts DETACH PARTITION connecthub.${table}_x`);
+    await db.pool.query(`ALTER TABLE connecthub.${table}_x SET SCHEMA connecthub_archive`);
+    // A broken pg_partman configuration row makes run_maintenance() raise.
+    const cfg = await db.pool.query(`SELECT partition_type FROM partman.part_config WHERE parent_table = 'connecthub.posts'`);
+    await db.pool.query(
+      `INSERT INTO partman.part_config (parent_table, control, partition_type, partition_interval) VALUES ('connecthub.no_such_parent', 'created_at', $1, '1 mon')`,
+      [cfg.rows[0].partition_type],
+    );
+    try {
+      const report = await runMaintenance(db.pool, { sink: new LocalFolderArchiveSink(archiveDir) });
+      expect(report.failed).toHaveLength(1);
+      expect(report.failed[0].table).toBe('partman.run_maintenance()');
+      expect(report.failed[0].error).not.toMatch(/\n/);
+      expect(report.archived.map((a) => [a.table, a.rows])).toEqual([[`connecthub_archive.${table}_x`, 50]]);
+    } finally {
+      await db.pool.query(`DELETE FROM partman.part_config WHERE parent_table = 'connecthub.no_such_parent'`);
+    }
+  });
+
   it('skips when another run holds the maintenance lock', async () => {
     const holder = await db.pool.connect();
     try {
