@@ -187,6 +187,10 @@ export class KafkaCluster extends Construct implements KafkaClusterRef, ec2.ICon
   public readonly port = 9098;
   public readonly securityGroup: ec2.ISecurityGroup;
   public readonly connections: ec2.Connections;
+  /** Subnets of the brokers (one per AZ). */
+  public readonly subnetIds: readonly string[];
+  /** Security group for MSK Replicator ENIs in this VPC, admitted to the brokers (created by {@link allowMskReplicatorAccess}). */
+  public replicatorSecurityGroup?: ec2.ISecurityGroup;
   /** Availability zones of the brokers. */
   public readonly availabilityZones: readonly string[];
   /** Broker count (provisioned only). */
@@ -205,6 +209,8 @@ export class KafkaCluster extends Construct implements KafkaClusterRef, ec2.ICon
   public readonly brokerLogGroup?: logs.ILogGroup;
   /** Key of data at rest and logs (provisioned only). */
   public readonly encryptionKey?: kms.IKey;
+  /** VPC of the cluster. */
+  public readonly vpc: ec2.IVpc;
   private clusterPolicy?: msk.CfnClusterPolicy;
   private readonly policyStatements: iam.PolicyStatement[] = [];
 
@@ -219,6 +225,8 @@ export class KafkaCluster extends Construct implements KafkaClusterRef, ec2.ICon
     this.multiVpcIamConnectivity = props.multiVpcIamConnectivity ?? false;
     this.clusterName = props.clusterName ?? Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }).replace(/[^a-zA-Z0-9-]/g, '-');
     const subnetIds = props.vpc.selectSubnets({ ...props.subnets, onePerAz: true }).subnetIds;
+    this.subnetIds = subnetIds;
+    this.vpc = props.vpc;
     const keepData = props.removalPolicy !== RemovalPolicy.DESTROY;
     const supportingRemoval = keepData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
 
@@ -384,16 +392,26 @@ export class KafkaCluster extends Construct implements KafkaClusterRef, ec2.ICon
   }
 
   /**
-   * Cluster policy letting MSK Replicator (service principal kafka.amazonaws.com, this account only) create the
-   * multi-VPC connection and read bootstrap brokers: required on the source of a cross-region replicator.
-   * Idempotent: one cluster policy per cluster.
+   * Prepares this cluster to be the source (or target) of MSK Replicator: a security group for the replicator's
+   * ENIs in this VPC, admitted to the brokers, and (provisioned, multi-VPC) a cluster policy letting MSK Replicator
+   * (service principal kafka.amazonaws.com, this account only) create the multi-VPC connection and read bootstrap
+   * brokers, which a cross-region replicator needs on its source. Idempotent. Returns the security group.
    */
-  allowMskReplicatorAccess(): void {
-    if (this.mode !== 'provisioned') return;
-    if (!this.multiVpcIamConnectivity) {
-      throw new Error(`KafkaCluster ${this.node.path}: allowMskReplicatorAccess() needs multiVpcIamConnectivity: true (cross-region MSK Replicator sources use multi-VPC connectivity)`);
+  allowMskReplicatorAccess(options: { readonly crossRegionSource?: boolean } = {}): ec2.ISecurityGroup {
+    if (!this.replicatorSecurityGroup) {
+      const sg = new ec2.SecurityGroup(this, 'ReplicatorSecurityGroup', {
+        vpc: this.vpc,
+        description: `MSK Replicator ENIs for ${this.node.path}: egress to the brokers on 9098 only`,
+        allowAllOutbound: false,
+      });
+      sg.connections.allowTo(this.securityGroup, ec2.Port.tcp(this.port), 'MSK Replicator to brokers (IAM over TLS)');
+      this.replicatorSecurityGroup = sg;
     }
-    if (this.clusterPolicy) return;
+    if (this.mode !== 'provisioned' || !options.crossRegionSource) return this.replicatorSecurityGroup;
+    if (!this.multiVpcIamConnectivity) {
+      throw new Error(`KafkaCluster ${this.node.path}: allowMskReplicatorAccess({ crossRegionSource: true }) needs multiVpcIamConnectivity: true (a provisioned source of a cross-region MSK Replicator must have multi-VPC IAM connectivity)`);
+    }
+    if (this.clusterPolicy) return this.replicatorSecurityGroup;
     const stack = Stack.of(this);
     this.policyStatements.push(new iam.PolicyStatement({
       sid: 'MskReplicatorMultiVpc',
@@ -410,5 +428,6 @@ export class KafkaCluster extends Construct implements KafkaClusterRef, ec2.ICon
       id: 'AwsSolutions-IAM5',
       reason: 'Not applicable: the cluster policy names only this cluster ARN and the MSK service principal of this account.',
     });
+    return this.replicatorSecurityGroup;
   }
 }

@@ -208,7 +208,8 @@ describe('KafkaCluster validation', () => {
 
   test('multi-VPC connectivity warns that it only works on an existing cluster; replicator access needs it', () => {
     const { cluster, stack } = build({ ...prodProps, multiVpcIamConnectivity: true });
-    cluster.allowMskReplicatorAccess();
+    const replicatorSg = cluster.allowMskReplicatorAccess({ crossRegionSource: true });
+    expect(cluster.allowMskReplicatorAccess({ crossRegionSource: true })).toBe(replicatorSg);
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::MSK::Cluster', {
       BrokerNodeGroupInfo: Match.objectLike({ ConnectivityInfo: { PublicAccess: { Type: 'DISABLED' }, VpcConnectivity: { ClientAuthentication: { Sasl: { Iam: { Enabled: true } } } } } }),
@@ -218,6 +219,7 @@ describe('KafkaCluster validation', () => {
     });
     Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('only on an existing cluster'));
     const plain = build(prodProps).cluster;
-    expect(() => plain.allowMskReplicatorAccess()).toThrow(/needs multiVpcIamConnectivity: true/);
+    expect(() => plain.allowMskReplicatorAccess({ crossRegionSource: true })).toThrow(/needs multiVpcIamConnectivity: true/);
+    expect(plain.allowMskReplicatorAccess()).toBeDefined();
   });
 });
