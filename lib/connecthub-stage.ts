@@ -4,6 +4,7 @@ import { CapacityPlan, deriveCapacity } from './capacity/capacity-model';
 import { EnvironmentConfig } from './config/environment-config';
 import { DataProtection, dataProtectionFor } from './policy/data-protection';
 import { addStageChecks, tagEnvironment } from './security-gates';
+import { DatabaseStack } from './stacks/database-stack';
 import { NetworkStack } from './stacks/network-stack';
 
 export interface ConnectHubStageProps extends StageProps {
@@ -24,13 +25,15 @@ export class ConnectHubStage extends Stage {
     this.capacity = deriveCapacity(config.tier, config.regions.length);
     this.protection = dataProtectionFor(config);
 
+    let primaryDatabase: DatabaseStack | undefined;
     for (const regionConfig of config.regions) {
       const region = regionConfig.region;
       const common = {
         env: { account: config.account, region },
         terminationProtection: config.terminationProtection,
       };
-      new NetworkStack(this, `Network-${region}`, {
+      const isPrimary = region === config.regions[0].region;
+      const network = new NetworkStack(this, `Network-${region}`, {
         ...common,
         stackName: `connecthub-${config.name}-network-${region}`,
         description: `ConnectHub ${config.name} network in ${region}`,
@@ -38,6 +41,20 @@ export class ConnectHubStage extends Stage {
         regionConfig,
         protection: this.protection,
       });
+      const database = new DatabaseStack(this, `Database-${region}`, {
+        ...common,
+        stackName: `connecthub-${config.name}-database-${region}`,
+        description: `ConnectHub ${config.name} Aurora ${isPrimary ? 'primary' : 'secondary'} cluster and RDS Proxy in ${region}`,
+        envName: config.name,
+        regionConfig,
+        isPrimary,
+        size: this.capacity.database,
+        protection: this.protection,
+      });
+      database.addDependency(network);
+      // A secondary cluster joins the global cluster that the primary region creates.
+      if (primaryDatabase) database.addDependency(primaryDatabase);
+      else primaryDatabase = database;
     }
     tagEnvironment(this, config);
     addStageChecks(this);

@@ -1,5 +1,4 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { cdkJsonContext, createConnectHubApp } from '../../lib/connecthub-app';
 import { TEST_ASSEMBLY_DIR } from '../support/synthesized-app';
@@ -16,7 +15,9 @@ function filesOf(dir: string, env: string): Record<string, string> {
 }
 
 test('a second synthesis of the same commit gives byte-identical templates and asset manifests', () => {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'connecthub-determinism-'));
+  // Same folder depth as the first synthesis: bundled source maps hold paths relative to the output folder.
+  const outdir = path.join(TEST_ASSEMBLY_DIR, '..', 'cdk.out.test-second');
+  fs.rmSync(outdir, { recursive: true, force: true });
   try {
     const { app } = createConnectHubApp({ outdir, context: { ...cdkJsonContext(), env: 'dev' } });
     app.synth();
