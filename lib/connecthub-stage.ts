@@ -4,6 +4,7 @@ import { CapacityPlan, deriveCapacity } from './capacity/capacity-model';
 import { EnvironmentConfig } from './config/environment-config';
 import { DataProtection, dataProtectionFor } from './policy/data-protection';
 import { addStageChecks, tagEnvironment } from './security-gates';
+import { CacheStreamingStack } from './stacks/cache-streaming-stack';
 import { DatabaseStack } from './stacks/database-stack';
 import { NetworkStack } from './stacks/network-stack';
 
@@ -52,6 +53,17 @@ export class ConnectHubStage extends Stage {
         protection: this.protection,
       });
       database.addDependency(network);
+      const cacheStreaming = new CacheStreamingStack(this, `CacheStreaming-${region}`, {
+        ...common,
+        stackName: `connecthub-${config.name}-cache-streaming-${region}`,
+        description: `ConnectHub ${config.name} ElastiCache and MSK in ${region}`,
+        envName: config.name,
+        regionConfig,
+        cache: this.capacity.cache,
+        streaming: this.capacity.streaming,
+        protection: this.protection,
+      });
+      cacheStreaming.addDependency(network);
       // A secondary cluster joins the global cluster that the primary region creates.
       if (primaryDatabase) database.addDependency(primaryDatabase);
       else primaryDatabase = database;
