@@ -21,9 +21,25 @@ async function admin<T>(fn: (c: Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Runs an admin statement, retrying briefly when another session holds the template or the database
+ * (SQLSTATE 55006 "object in use": CREATE DATABASE fails while anyone is connected to template1).
+ */
+async function adminWithRetry(sql: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin((c) => c.query(sql));
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== '55006' || attempt >= 5) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 300 * attempt));
+    }
+  }
+}
+
 export async function createTestDatabase(area: string): Promise<TestDatabase> {
   const name = `ch_db_${area}_${randomBytes(4).toString('hex')}`;
-  await admin((c) => c.query(`CREATE DATABASE ${name}`));
+  await adminWithRetry(`CREATE DATABASE ${name}`);
   const url = PG_ADMIN_URL.replace(/\/[^/]*$/, `/${name}`);
   const pool = new Pool({ connectionString: url, max: 4 });
   return {
@@ -32,7 +48,7 @@ export async function createTestDatabase(area: string): Promise<TestDatabase> {
     pool,
     async drop() {
       await pool.end();
-      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await adminWithRetry(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
   };
 }
