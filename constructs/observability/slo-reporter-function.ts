@@ -12,6 +12,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_REPORT_WINDOWS, parseWindow, PR_ENVIRONMENT_PATTERN, SLO_NAMESPACE } from '../../lambdas/slo-reporter/slo-definitions';
 
+/** Repository root (bundling must not depend on the directory the CDK app runs from). */
+const REPO_ROOT = path.join(__dirname, '..', '..');
+
 export interface SloReporterProps {
   /** Environment name (dev, staging, prod or pr-<n>): the `Environment` dimension the reporter reads. */
   readonly environmentName: string;
@@ -123,7 +126,9 @@ export class SloReporter extends Construct {
     });
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '..', '..', 'lambdas', 'slo-reporter', 'index.ts'),
+      entry: path.join(REPO_ROOT, 'lambdas', 'slo-reporter', 'index.ts'),
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       handler: 'handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
