@@ -162,8 +162,11 @@ export interface AutoscalingSettings {
    * @default 'http_requests_total' (the backend contract's METRICS.httpRequestsTotal)
    */
   readonly requestCounterMetric?: string;
-  /** Consumer groups (and topics) of the worker whose lag is the queue length. */
-  readonly workerConsumerGroups: ReadonlyArray<{ readonly group: string; readonly topic: string }>;
+  /**
+   * Consumer groups of the worker whose lag is the queue length (a topic narrows it to one topic).
+   * @default - the backend's activity group over all its topics
+   */
+  readonly workerConsumerGroups?: ReadonlyArray<{ readonly group: string; readonly topic?: string }>;
 }
 
 /** The load balancers (Auto Mode NLBs). */
@@ -228,7 +231,7 @@ export interface BackendChartProps {
   readonly preStopSleepSeconds?: number;
   /** @default 8080 (the contract's default `PORT`) */
   readonly port?: number;
-  /** UID/GID the container runs as. @default 10001 */
+  /** UID/GID the container runs as. @default 65532 (the distroless image's nonroot user) */
   readonly runAsUser?: number;
 }
 
@@ -384,16 +387,15 @@ export function validateBackendChartProps(props: BackendChartProps): void {
   if (a?.requestCounterMetric !== undefined && !METRIC.test(a.requestCounterMetric)) {
     bad('autoscaling.requestCounterMetric', a.requestCounterMetric, 'a Prometheus metric name');
   }
-  if (!a?.workerConsumerGroups || a.workerConsumerGroups.length === 0) {
-    bad('autoscaling.workerConsumerGroups', a?.workerConsumerGroups, 'at least one { group, topic } (the worker lag is the queue length)');
-  } else {
-    a.workerConsumerGroups.forEach((g, i) => {
-      if (!g.group?.startsWith(BACKEND_CONTRACT.consumerGroupPrefix)) {
-        bad(`autoscaling.workerConsumerGroups[${i}].group`, g.group, 'a group id starting with connecthub-worker-');
-      }
-      if (!g.topic) bad(`autoscaling.workerConsumerGroups[${i}].topic`, g.topic, 'a topic name');
-    });
+  if (a?.workerConsumerGroups !== undefined && a.workerConsumerGroups.length === 0) {
+    bad('autoscaling.workerConsumerGroups', a.workerConsumerGroups, 'at least one { group } (the worker lag is the queue length), or leave it out for the default');
   }
+  (a?.workerConsumerGroups ?? []).forEach((g, i) => {
+    if (!g.group?.startsWith(BACKEND_CONTRACT.consumerGroupPrefix)) {
+      bad(`autoscaling.workerConsumerGroups[${i}].group`, g.group, `a group id starting with ${BACKEND_CONTRACT.consumerGroupPrefix}`);
+    }
+    if (g.topic !== undefined && !/^[a-zA-Z0-9._-]{1,249}$/.test(g.topic)) bad(`autoscaling.workerConsumerGroups[${i}].topic`, g.topic, 'a Kafka topic name');
+  });
 
   // load balancer
   const lb = props.loadBalancer ?? {};

@@ -227,7 +227,7 @@ export class BackendChart extends Chart {
   private deployment(w: WorkloadName, preStopSleepSeconds: number, withSecrets: boolean): void {
     const sizing = this.props.workloads[w];
     const r = this.workloads[w];
-    const uid = this.props.runAsUser ?? 10001;
+    const uid = this.props.runAsUser ?? 65532;
     const probe = (path: string, periodSeconds: number, failureThreshold: number): k8s.Probe => ({
       httpGet: { path, port: k8s.IntOrString.fromString('http'), scheme: 'HTTP' },
       periodSeconds,
@@ -375,16 +375,20 @@ export class BackendChart extends Chart {
         },
       });
     } else {
-      for (const g of a.workerConsumerGroups) {
+      const groups = a.workerConsumerGroups ?? [{ group: BACKEND_CONTRACT.activityConsumerGroup }];
+      for (const g of groups) {
         triggers.push({
           type: 'apache-kafka',
-          name: `lag-${g.topic.replace(/[^a-z0-9-]/g, '-')}`,
+          name: `lag-${(g.topic ?? g.group).replace(/[^a-z0-9-]/g, '-')}`,
           metricType: 'AverageValue',
           authenticationRef: auth,
           metadata: {
             bootstrapServers: this.props.kafka.brokers,
             consumerGroup: g.group,
-            topic: g.topic,
+            // Without a topic KEDA sums the lag over every topic the group consumes.
+            ...(g.topic ? { topic: g.topic } : {}),
+            // More consumers than partitions would idle: KEDA caps replicas at the partition count.
+            allowIdleConsumers: 'false',
             lagThreshold: String(a.pendingMessagesPerPod ?? 100),
             offsetResetPolicy: 'earliest',
             ...((this.props.kafka.auth ?? 'iam') === 'iam' ? { sasl: 'aws_msk_iam', awsRegion: a.awsRegion } : {}),

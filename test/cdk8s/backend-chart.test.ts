@@ -132,7 +132,10 @@ describe('autoscaling (KEDA ScaledObjects own the HPAs)', () => {
 
   test('worker scales on Kafka consumer lag of 100 pending per pod (MSK IAM)', () => {
     const t = find('ScaledObject', 'connecthub-worker').spec.triggers.find((x: any) => x.type === 'apache-kafka');
-    expect(t.metadata).toMatchObject({ consumerGroup: 'connecthub-worker-activity', topic: 'user-activity', lagThreshold: '100', sasl: 'aws_msk_iam', tls: 'enable' });
+    // The backend's activity group over all its topics (backend contract), 100 pending per pod.
+    expect(t.metadata).toMatchObject({ consumerGroup: 'connecthub-worker-activity', lagThreshold: '100', sasl: 'aws_msk_iam', tls: 'enable', awsRegion: 'us-east-1' });
+    expect(t.metadata.topic).toBeUndefined();
+    expect(t.metadata.bootstrapServers).toBe(chartProps().kafka.brokers);
     expect(find('TriggerAuthentication', 'connecthub-keda-aws').spec).toEqual({ podIdentity: { provider: 'aws' } });
   });
 

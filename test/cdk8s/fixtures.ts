@@ -33,7 +33,6 @@ export function chartProps(overrides: Partial<BackendChartProps> = {}): BackendC
     autoscaling: {
       prometheusQueryEndpoint: 'https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-12345678-abcd-1234-abcd-123456789012/',
       awsRegion: 'us-east-1',
-      workerConsumerGroups: [{ group: 'connecthub-worker-activity', topic: 'user-activity' }],
     },
     maxWsConnectionsPerPod: 5000,
     rateLimitPerMinute: 600,

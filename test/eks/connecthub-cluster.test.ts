@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { ConnectHubCluster, DEFAULT_PLATFORM_VERSIONS, type ConnectHubClusterProps } from '../../constructs/eks/connecthub-cluster';
-import { ACCOUNT, MSK, buildPlatform, groupArn, topicArn, type Platform } from './harness';
+import { ACCOUNT, MSK, TOPICS, buildPlatform, groupArn, topicArn, type Platform } from './harness';
 
 let built: Platform;
 let template: Template;
@@ -112,10 +112,8 @@ describe('Pod Identity', () => {
   test('the worker gets exactly its topics, groups, secret and RDS user; no wildcard resources', () => {
     const statements = policyOf(logicalIdOf(built.platform.workloadRoles.worker));
     const byAction = (action: string) => statements.filter((s: any) => [].concat(s.Action).includes(action as never));
-    expect(byAction('kafka-cluster:ReadData')[0].Resource).toEqual(topicArn('user-activity'));
-    expect(byAction('kafka-cluster:WriteData')[0].Resource).toEqual(
-      ['feed-updates', 'messages', 'match-notifications', 'user-activity.dlq'].map(topicArn),
-    );
+    expect(byAction('kafka-cluster:ReadData')[0].Resource).toEqual(TOPICS.map(topicArn));
+    expect(byAction('kafka-cluster:WriteData')[0].Resource).toEqual(TOPICS.map((t) => topicArn(`${t}.dlq`)));
     expect(byAction('kafka-cluster:AlterGroup')[0].Resource).toEqual(groupArn('connecthub-worker-activity'));
     expect(byAction('kafka-cluster:Connect')[0].Resource).toEqual(MSK);
     expect(byAction('rds-db:connect')[0].Resource).toEqual(`arn:aws:rds-db:us-east-1:${ACCOUNT}:dbuser:prx-0123456789abcdef0/connecthub_app`);

@@ -6,8 +6,11 @@ import { App as Cdk8sApp } from 'cdk8s';
 import { BackendChart } from '../../cdk8s/backend-chart';
 import { ConnectHubCluster, type ConnectHubClusterProps } from '../../constructs/eks/connecthub-cluster';
 import { chartProps } from '../cdk8s/fixtures';
+import { TOPIC_NAMES } from '../../backend/src/contract';
 
 export const ACCOUNT = '111111111111';
+/** The backend's topics (its contract); the worker consumes all of them with one group. */
+export const TOPICS = [...TOPIC_NAMES];
 export const MSK = `arn:aws:kafka:us-east-1:${ACCOUNT}:cluster/connecthub/11111111-2222-3333-4444-555555555555-1`;
 export const topicArn = (t: string) => `arn:aws:kafka:us-east-1:${ACCOUNT}:topic/connecthub/11111111-2222-3333-4444-555555555555-1/${t}`;
 export const groupArn = (g: string) => `arn:aws:kafka:us-east-1:${ACCOUNT}:group/connecthub/11111111-2222-3333-4444-555555555555-1/${g}`;
@@ -54,13 +57,13 @@ export function buildPlatform(overrides: Partial<ConnectHubClusterProps> = {}, c
         rdsConnectArns: [`arn:aws:rds-db:us-east-1:${ACCOUNT}:dbuser:prx-0123456789abcdef0/connecthub_app`],
         kafka: {
           clusterArn: MSK,
-          readTopicArns: [topicArn('user-activity')],
-          writeTopicArns: [topicArn('feed-updates'), topicArn('messages'), topicArn('match-notifications'), topicArn('user-activity.dlq')],
+          readTopicArns: TOPICS.map(topicArn),
+          writeTopicArns: TOPICS.map((t) => topicArn(`${t}.dlq`)),
           groupArns: [groupArn('connecthub-worker-activity')],
         },
       },
     },
-    kafkaLag: { clusterArn: MSK, topicArns: [topicArn('user-activity')], groupArns: [groupArn('connecthub-worker-activity')] },
+    kafkaLag: { clusterArn: MSK, topicArns: TOPICS.map(topicArn), groupArns: [groupArn('connecthub-worker-activity')] },
     ...overrides,
   });
   const base = chartProps();
