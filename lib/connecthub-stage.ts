@@ -6,6 +6,7 @@ import { DataProtection, dataProtectionFor } from './policy/data-protection';
 import { addStageChecks, tagEnvironment } from './security-gates';
 import { CacheStreamingStack } from './stacks/cache-streaming-stack';
 import { DatabaseStack } from './stacks/database-stack';
+import { IdentityStack } from './stacks/identity-stack';
 import { NetworkStack } from './stacks/network-stack';
 
 export interface ConnectHubStageProps extends StageProps {
@@ -68,6 +69,15 @@ export class ConnectHubStage extends Stage {
       if (primaryDatabase) database.addDependency(primaryDatabase);
       else primaryDatabase = database;
     }
+    const primaryRegion = config.regions[0].region;
+    new IdentityStack(this, `Identity-${primaryRegion}`, {
+      env: { account: config.account, region: primaryRegion },
+      terminationProtection: config.terminationProtection,
+      stackName: `connecthub-${config.name}-identity-${primaryRegion}`,
+      description: `ConnectHub ${config.name} user pool (JWT issuer for the backend)`,
+      envName: config.name,
+      protection: this.protection,
+    });
     tagEnvironment(this, config);
     addStageChecks(this);
   }
