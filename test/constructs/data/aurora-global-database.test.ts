@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -33,13 +33,15 @@ let secondary: Template;
 let dev: Template;
 let devStack: Stack;
 let findings: NagFinding[];
+let primary: AuroraGlobalPrimary;
+let eu: AuroraGlobalSecondary;
 
 beforeAll(() => {
   const app = newApp();
   const prodStack = newStack(app, 'ProdData');
-  const primary = new AuroraGlobalPrimary(prodStack, 'Aurora', primaryProps(testVpc(prodStack), { maxConnections: 1000 }));
+  primary = new AuroraGlobalPrimary(prodStack, 'Aurora', primaryProps(testVpc(prodStack), { maxConnections: 1000 }));
   const euStack = newStack(app, 'ProdDataEu', 'eu-west-1');
-  const eu = new AuroraGlobalSecondary(euStack, 'Aurora', {
+  eu = new AuroraGlobalSecondary(euStack, 'Aurora', {
     vpc: testVpc(euStack),
     globalClusterIdentifier: GLOBAL_ID,
     instanceType: R7G_XL,
@@ -49,7 +51,7 @@ beforeAll(() => {
     deletionProtection: true,
   });
   devStack = newStack(app, 'DevData');
-  const devPrimary = new AuroraGlobalPrimary(devStack, 'Aurora', {
+  new AuroraGlobalPrimary(devStack, 'Aurora', {
     vpc: testVpc(devStack),
     globalClusterIdentifier: 'connecthub-dev',
     instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
@@ -64,7 +66,7 @@ beforeAll(() => {
   prod = Template.fromStack(prodStack);
   secondary = Template.fromStack(euStack);
   dev = Template.fromStack(devStack);
-  findings = nagFindings(primary, eu, devPrimary);
+  findings = nagFindings(prodStack, euStack, devStack);
 });
 
 describe('primary region (prod-like props)', () => {
@@ -187,6 +189,15 @@ describe('primary region (prod-like props)', () => {
       }),
     });
   });
+});
+
+test('identifiers the lead wires across regions are plain strings known at synth, and roles are told apart', () => {
+  for (const value of [primary.globalClusterIdentifier, primary.clusterIdentifier, eu.globalClusterIdentifier, eu.clusterIdentifier]) {
+    expect(Token.isUnresolved(value)).toBe(false);
+  }
+  expect(eu.globalClusterIdentifier).toBe(primary.globalClusterIdentifier);
+  expect([primary.role, eu.role]).toEqual(['primary', 'secondary']);
+  expect([primary.port, primary.maxConnections]).toEqual([5432, 1000]);
 });
 
 describe('secondary region', () => {
