@@ -59,7 +59,7 @@ export class ConsumerLagPublisher extends Construct {
 
     this.handler = new KafkaAdminFunction(this, 'Handler', {
       handlerDir: 'kafka-lag',
-      description: 'ConnectHub consumer lag -> CloudWatch ConnectHub/Streaming ConsumerLag',
+      description: 'ConnectHub consumer lag publisher (CloudWatch ConnectHub/Streaming ConsumerLag)',
       vpc: props.vpc,
       subnets: props.subnets,
       clusterSecurityGroup: props.clusterSecurityGroup,

@@ -13,8 +13,8 @@ const primary: ReplicationSource = {
   brokerCount: 6,
   instanceType: 'kafka.m7g.large',
   multiVpcIamConnectivity: true,
-  subnetIds: ['subnet-0aaa', 'subnet-0bbb', 'subnet-0ccc'],
-  securityGroupIds: ['sg-0replicator'],
+  subnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0bbbbbbbbbbbbbbb2', 'subnet-0ccccccccccccccc3'],
+  securityGroupIds: ['sg-0123456789abcdef0'],
 };
 
 function secondary(mode: KafkaClusterMode = 'provisioned') {
