@@ -6,6 +6,9 @@ import { promisify } from 'node:util';
 import { main, parseCommandLine, USAGE } from '../../tools/db';
 import { createTestDatabase, TestDatabase } from './pg-test-db';
 
+// Real PostgreSQL work (CREATE DATABASE, migrations) on a shared 2-core machine: allow more than jest's 5 s default.
+jest.setTimeout(120_000);
+
 async function run(argv: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
   const out: string[] = [];
   const err: string[] = [];

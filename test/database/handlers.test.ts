@@ -20,6 +20,9 @@ import { handler as maintainHandler, archiveSinkFromEnvironment } from '../../la
 import { handler as migrateHandler, PHYSICAL_RESOURCE_ID } from '../../lambdas/db-migrate/index';
 import { createTestDatabase, TestDatabase } from './pg-test-db';
 
+// Real PostgreSQL work (CREATE DATABASE, migrations) on a shared 2-core machine: allow more than jest's 5 s default.
+jest.setTimeout(120_000);
+
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:connecthub-db-master-AbCdEf';
 const KMS_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const LATEST = String(Math.max(...loadMigrations().map((m) => m.version)));

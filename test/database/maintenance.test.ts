@@ -14,6 +14,9 @@ import {
 } from '../../database/partition-maintenance';
 import { createTestDatabase, monthStart, partitionFor, TestDatabase } from './pg-test-db';
 
+// Real PostgreSQL work (CREATE DATABASE, migrations) on a shared 2-core machine: allow more than jest's 5 s default.
+jest.setTimeout(120_000);
+
 /** Makes an expired posts partition (January three years ago) holding `rows` posts. */
 async function seedExpiredPosts(db: TestDatabase, rows: number, year: number): Promise<void> {
   await db.pool.query(

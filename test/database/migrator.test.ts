@@ -12,6 +12,9 @@ import {
 } from '../../database/migrator';
 import { createTestDatabase, TestDatabase } from './pg-test-db';
 
+// Real PostgreSQL work (CREATE DATABASE, migrations) on a shared 2-core machine: allow more than jest's 5 s default.
+jest.setTimeout(120_000);
+
 const SHIPPED = loadMigrations();
 const LATEST = SHIPPED[SHIPPED.length - 1].version;
 

@@ -2,6 +2,9 @@ import { Pool } from 'pg';
 import { applyMigrations } from '../../database/migrator';
 import { createTestDatabase, monthStart, partitionFor, TestDatabase } from './pg-test-db';
 
+// Real PostgreSQL work (CREATE DATABASE, migrations) on a shared 2-core machine: allow more than jest's 5 s default.
+jest.setTimeout(120_000);
+
 /** Every table the plan reads (Relation Name of each plan node). */
 async function relationsRead(pool: Pool, sql: string, params: unknown[] = []): Promise<string[]> {
   const res = await pool.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
