@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { BASE_PROPS, EdgeFixture, nagViolations, synthEdge } from './edge-fixture';
@@ -34,8 +35,19 @@ function originOf(b: any): any {
   return config.Origins.find((o: any) => o.Id === b.TargetOriginId);
 }
 
+/** A fake `npm` first on PATH during synthesis: it records any call (an `npm install` would need the network). */
+const npmTrap = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-npm-trap-'));
+const npmCalls = path.join(npmTrap, 'calls.log');
+
 beforeAll(() => {
-  f = synthEdge(BASE_PROPS);
+  fs.writeFileSync(path.join(npmTrap, 'npm'), `#!/bin/sh\necho "npm $*" >> '${npmCalls}'\nexit 1\n`, { mode: 0o755 });
+  const savedPath = process.env.PATH;
+  process.env.PATH = `${npmTrap}${path.delimiter}${savedPath}`;
+  try {
+    f = synthEdge(BASE_PROPS);
+  } finally {
+    process.env.PATH = savedPath;
+  }
   config = resourceOf('AWS::CloudFront::Distribution')[1].Properties.DistributionConfig;
   assemblyDir = f.app.synth().directory;
 }, 300_000);
@@ -213,6 +225,10 @@ describe('image optimization', () => {
     }
   });
 
+  it('synthesizes without calling npm (bundling is offline)', () => {
+    expect(fs.existsSync(npmCalls) ? fs.readFileSync(npmCalls, 'utf8') : '').toBe('');
+  });
+
   it('bundles sharp for linux-x64 into the asset without npm (no package files, only the copied packages)', async () => {
     const [, fn] = resourceOf('AWS::Lambda::Function', (p) => p.Environment?.Variables?.PATH_PREFIX === '/images/');
     const hash = String(fn.Properties.Code.S3Key).replace(/\.zip$/, '');
@@ -356,6 +372,8 @@ describe('without a hosted zone', () => {
     expect(f.edge.apiOriginDomainName).toBe('api-use1.elb.example.net');
   });
 });
+
+afterAll(() => fs.rmSync(npmTrap, { recursive: true, force: true }));
 
 describe('gates', () => {
   it('has no unacknowledged cdk-nag findings (AwsSolutions, NIST 800-53 r5)', () => {
