@@ -507,17 +507,28 @@ export class ConnectHubMonitoring extends Construct {
   }
 
   private addSloReportSection(): void {
-    const metrics = SLOS.map(
-      (slo) =>
-        new cw.Metric({
-          namespace: SLO_NAMESPACE,
-          metricName: 'ErrorBudgetRemaining',
-          dimensionsMap: { Environment: this.env, Slo: slo.id, Window: '30d' },
-          statistic: 'Minimum',
-          period: Duration.hours(1),
-          label: slo.id,
-        }),
-    );
+    // Published hourly by the SloReporter; an exhausted 30-day budget opens a ticket (Warning), it does not page.
+    const metrics = SLOS.map((slo, i) => ({
+      metric: new cw.Metric({
+        namespace: SLO_NAMESPACE,
+        metricName: 'ErrorBudgetRemaining',
+        dimensionsMap: { Environment: this.env, Slo: slo.id, Window: '30d' },
+        statistic: 'Minimum',
+        period: Duration.hours(1),
+        label: slo.id,
+      }),
+      alarmFriendlyName: `BudgetExhausted${i + 1}`,
+      addAlarm: {
+        Warning: {
+          threshold: 0,
+          comparisonOperator: LT,
+          evaluationPeriods: 2,
+          datapointsToAlarm: 2,
+          treatMissingDataOverride: cw.TreatMissingData.NOT_BREACHING,
+          additionalDescription: `The 30-day error budget of SLO ${slo.id} (${slo.description}) is spent (reported by the SLO reporter for two hours in a row).`,
+        },
+      },
+    }));
     this.facade.monitorCustom({
       alarmFriendlyName: 'SloReport',
       humanReadableName: 'SLO reporter: error budget left over 30 days (%)',
