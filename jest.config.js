@@ -6,10 +6,12 @@
 const transform = {
   '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
 };
-const common = { testEnvironment: 'node', transform, testTimeout: 120000 };
+const common = { testEnvironment: 'node', transform };
 
 module.exports = {
   maxWorkers: 2,
+  // A global option: inside `projects` it is ignored. Generous because CI shares two cores with real services.
+  testTimeout: 120000,
   projects: [
     {
       ...common,

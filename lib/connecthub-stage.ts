@@ -1,11 +1,13 @@
 import { Stage, StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CapacityPlan, deriveCapacity } from './capacity/capacity-model';
+import { EDGE_REGION } from './config/regions';
 import { EnvironmentConfig } from './config/environment-config';
 import { DataProtection, dataProtectionFor } from './policy/data-protection';
 import { addStageChecks, tagEnvironment } from './security-gates';
 import { CacheStreamingStack } from './stacks/cache-streaming-stack';
 import { DatabaseStack } from './stacks/database-stack';
+import { EdgeStack } from './stacks/edge-stack';
 import { IdentityStack } from './stacks/identity-stack';
 import { NetworkStack } from './stacks/network-stack';
 
@@ -76,6 +78,14 @@ export class ConnectHubStage extends Stage {
       stackName: `connecthub-${config.name}-identity-${primaryRegion}`,
       description: `ConnectHub ${config.name} user pool (JWT issuer for the backend)`,
       envName: config.name,
+      protection: this.protection,
+    });
+    new EdgeStack(this, 'Edge', {
+      env: { account: config.account, region: EDGE_REGION },
+      terminationProtection: config.terminationProtection,
+      stackName: `connecthub-${config.name}-edge`,
+      description: `ConnectHub ${config.name} CloudFront, WAF, image optimization and invalidation (global)`,
+      config,
       protection: this.protection,
     });
     tagEnvironment(this, config);

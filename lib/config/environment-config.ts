@@ -42,8 +42,10 @@ export interface EdgeConfig {
   readonly geoRestriction: { readonly type: 'none' } | { readonly type: 'allow' | 'deny'; readonly countries: readonly string[] };
   /** Requests per 5-minute window per client IP before the WAF rate rule blocks. */
   readonly wafRateLimitPer5Minutes: number;
-  /** Optional public domain (Route 53 hosted zone) for latency-based API routing and aliases. */
+  /** Optional public domain: the apex of a Route 53 hosted zone, for latency-based API origin records. */
   readonly domainName?: string;
+  /** The id of that hosted zone (given, never looked up). Required with `domainName`. */
+  readonly hostedZoneId?: string;
 }
 
 /** EKS access settings. */

@@ -17,7 +17,8 @@ export const DEFAULT_SELECTION = ['dev', 'staging', 'prod'] as const;
  * Context keys `bin/` understands (all optional):
  * - `env`: comma-separated environment names (default dev,staging,prod);
  * - `account`: account id for every selected environment;
- * - `<env>:account`, `<env>:tier`, `<env>:regions` (comma list, primary first), `<env>:domainName`,
+ * - `<env>:account`, `<env>:tier`, `<env>:regions` (comma list, primary first), `<env>:domainName` with
+ *   `<env>:hostedZoneId`,
  *   `<env>:alarmEmails`, `<env>:adminRoleArns`, `<env>:publicEndpointCidrs` (comma lists).
  */
 export type ContextReader = (key: string) => unknown;
@@ -71,12 +72,13 @@ function applyOverrides(base: EnvironmentConfig, read: ContextReader): Environme
   const key = (k: string) => read(`${base.name}:${k}`);
   const regions = asList(key('regions'));
   const domainName = asString(key('domainName'));
+  const hostedZoneId = asString(key('hostedZoneId'));
   return {
     ...base,
     account: asString(key('account')) ?? asString(read('account')) ?? base.account,
     tier: (asString(key('tier')) as CapacityTierName | undefined) ?? base.tier,
     regions: regions ? regionsFromOverride(base, regions) : base.regions,
-    edge: domainName ? { ...base.edge, domainName } : base.edge,
+    edge: domainName || hostedZoneId ? { ...base.edge, domainName, hostedZoneId } : base.edge,
     alarmEmails: asList(key('alarmEmails')) ?? base.alarmEmails,
     clusterAccess: {
       ...base.clusterAccess,

@@ -61,6 +61,10 @@ export function validateEnvironment(env: EnvironmentConfig): ConfigProblem[] {
     add('edge.wafRateLimitPer5Minutes', edge.wafRateLimitPer5Minutes, 'a whole number from 10 to 2,000,000,000 (AWS WAF rate-based rule limits)');
   }
   if (edge.domainName !== undefined && !DOMAIN_PATTERN.test(edge.domainName)) add('edge.domainName', edge.domainName, 'a lower-case DNS name such as connecthub.example.com');
+  if (edge.hostedZoneId !== undefined && !/^Z[A-Z0-9]{1,31}$/.test(edge.hostedZoneId)) add('edge.hostedZoneId', edge.hostedZoneId, 'a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ');
+  if ((edge.domainName === undefined) !== (edge.hostedZoneId === undefined)) {
+    add(edge.domainName === undefined ? 'edge.domainName' : 'edge.hostedZoneId', edge.domainName ?? edge.hostedZoneId, 'domainName and hostedZoneId go together (the zone apex and its id)');
+  }
 
   env.clusterAccess.adminRoleArns.forEach((arn, i) => {
     if (!ROLE_ARN_PATTERN.test(arn)) add(`clusterAccess.adminRoleArns[${i}]`, arn, 'an IAM role ARN, arn:aws:iam::<account>:role/<name>');

@@ -50,6 +50,13 @@ export class CrossRegionParameter extends Construct {
       vpcSubnets: props.vpc ? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } : undefined,
     });
     this.value = read.getResponseField('Parameter.Value');
+    const policy = read.node.tryFindChild('CustomResourcePolicy')?.node.defaultChild;
+    if (policy) {
+      Validations.of(policy).acknowledge({
+        id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+        reason: 'Written by CDK for this custom resource: one statement, ssm:GetParameter on the single parameter read.',
+      });
+    }
     acknowledgeAwsCustomResourceFunction(stack, props.vpc !== undefined);
   }
 }
@@ -78,6 +85,11 @@ export function acknowledgeAwsCustomResourceFunction(stack: Stack, inVpc: boolea
     'Deploy-time custom-resource function, invoked by CloudFormation a few times per deployment; a concurrency limit protects nothing.');
   acknowledge(fn as Construct, 'NIST.800.53.R5-LambdaDLQ',
     'Synchronous CloudFormation custom resource: a failure fails and rolls back the deployment; there is no asynchronous event to dead-letter.');
+  const logGroup = fn.node.tryFindChild('LogGroup')?.node.defaultChild;
+  if (logGroup) {
+    acknowledge(logGroup as Construct, 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+      'Log group CDK creates for its AwsCustomResource function: it records deploy-time SDK calls and their public results (parameter names, load-balancer hostnames), no customer data.');
+  }
   if (!inVpc) {
     acknowledge(fn as Construct, 'NIST.800.53.R5-LambdaInsideVPC',
       'Reads one SSM parameter in another region at deploy time; this global stack has no VPC, and the call goes to the public SSM endpoint over TLS.');

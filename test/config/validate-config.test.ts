@@ -80,6 +80,7 @@ describe('environment selection', () => {
       'prod:tier': 'one-year',
       'prod:regions': 'us-east-1,eu-central-1',
       'prod:domainName': 'connecthub.example.com',
+      'prod:hostedZoneId': 'Z0123456789ABCDEFGHIJ',
       'prod:adminRoleArns': 'arn:aws:iam::111111111111:role/platform-admin',
     }));
     expect(env.account).toBe('111111111111');
@@ -88,7 +89,7 @@ describe('environment selection', () => {
       ['us-east-1', '10.30.0.0/16', 3],
       ['eu-central-1', '10.31.0.0/16', 3],
     ]);
-    expect(env.edge.domainName).toBe('connecthub.example.com');
+    expect(env.edge).toMatchObject({ domainName: 'connecthub.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ' });
     expect(env.clusterAccess.adminRoleArns).toEqual(['arn:aws:iam::111111111111:role/platform-admin']);
   });
 
@@ -166,6 +167,7 @@ describe('environment validation', () => {
       'prod.edge.geoRestriction.countries',
       'prod.edge.wafRateLimitPer5Minutes',
       'prod.edge.domainName',
+      'prod.edge.hostedZoneId',
       'prod.clusterAccess.adminRoleArns[0]',
       'prod.clusterAccess.publicEndpointCidrs[0]',
       'prod.alarmEmails[0]',

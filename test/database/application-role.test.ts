@@ -1,0 +1,44 @@
+import { applyMigrations } from '../../database/migrator';
+import { createTestDatabase, TestDatabase } from './pg-test-db';
+
+jest.setTimeout(120_000);
+
+describe('the application role (connecthub_app)', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase('approle');
+    await applyMigrations(db.pool);
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  /** Runs statements as connecthub_app inside a transaction that is rolled back. */
+  async function asApp<T>(fn: (query: (sql: string) => Promise<unknown>) => Promise<T>): Promise<T> {
+    const client = await db.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL ROLE connecthub_app');
+      return await fn((sql) => client.query(sql));
+    } finally {
+      await client.query('ROLLBACK');
+      client.release();
+    }
+  }
+
+  test('reads and writes the application tables, including partitions pg_partman made', async () => {
+    await asApp(async (query) => {
+      await query(`INSERT INTO connecthub.users (id, home_region, handle, display_name, created_at, updated_at)
+                   VALUES (gen_random_uuid(), 'eu', 'ana', 'Ana', now(), now())`);
+      await query(`INSERT INTO connecthub.posts (id, author_id, body, created_at) VALUES (gen_random_uuid(), gen_random_uuid(), 'hi', now())`);
+      await query(`INSERT INTO connecthub.outbox (topic, message_key, payload) VALUES ('user-activity', 'k', '{}')`);
+      const rows = (await query('SELECT count(*)::int AS n FROM connecthub.users_eu')) as { rows: { n: number }[] };
+      expect(rows.rows[0].n).toBe(1);
+    });
+  });
+
+  test('may not change the schema', async () => {
+    await expect(asApp((query) => query('CREATE TABLE connecthub.intruder (id int)'))).rejects.toThrow(/permission denied/);
+    await expect(asApp((query) => query('DROP TABLE connecthub.outbox'))).rejects.toThrow(/must be owner/);
+  });
+});
