@@ -1,4 +1,4 @@
-import { Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cw from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -116,6 +116,11 @@ export interface ConnectHubMonitoringProps {
   readonly minRequestsForErrorRate?: number;
   /** Alarm when the API publishes no request metrics for 15 minutes (use where traffic never stops). @default false */
   readonly alarmOnMissingTraffic?: boolean;
+  /**
+   * What happens to the alert topic's KMS key when the stack is deleted (DESTROY for short-lived pr-N environments).
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly alertKeyRemovalPolicy?: RemovalPolicy;
   /** @default - no load balancer section */
   readonly loadBalancer?: LoadBalancerToMonitor;
   /** @default - no CloudFront section */
@@ -300,7 +305,7 @@ export class ConnectHubMonitoring extends Construct {
 
     if (props.alertTopic) this.alertTopic = props.alertTopic;
     else {
-      this.createdAlertTopic = new AlertTopic(this, 'Alerts', { subscriptions: props.subscriptions });
+      this.createdAlertTopic = new AlertTopic(this, 'Alerts', { subscriptions: props.subscriptions, keyRemovalPolicy: props.alertKeyRemovalPolicy });
       this.alertTopic = this.createdAlertTopic.topic;
     }
 
@@ -329,6 +334,7 @@ export class ConnectHubMonitoring extends Construct {
     if (props.loadBalancer) this.addLoadBalancerSection(props.loadBalancer);
     if (props.cloudFront) this.addCloudFrontSection(props.cloudFront, cloudFrontAlarms);
     if (props.eks) this.addEksSection(props.eks);
+    if (props.aurora || props.redis || props.kafka) this.facade.addLargeHeader('Data: Aurora PostgreSQL, Redis, Kafka');
     if (props.aurora) this.addAuroraSection(props.aurora);
     if (props.redis) this.addRedisSection(props.redis);
     if (props.kafka) this.addKafkaSection(props.kafka);
@@ -719,7 +725,6 @@ export class ConnectHubMonitoring extends Construct {
     const th = this.thresholds;
     const maxConnections = a.maxConnections ?? 1000;
     const cluster = rds.DatabaseCluster.fromDatabaseClusterAttributes(this, 'AuroraCluster', { clusterIdentifier: a.clusterIdentifier });
-    this.facade.addLargeHeader('Data: Aurora PostgreSQL, Redis, Kafka');
     this.facade.monitorAuroraCluster({
       cluster,
       alarmFriendlyName: 'Aurora',

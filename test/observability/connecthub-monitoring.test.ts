@@ -1,4 +1,4 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { ConnectHubMonitoring, redisNodeClusterIds } from '../../constructs/observability/connecthub-monitoring';
@@ -49,6 +49,7 @@ beforeAll(() => {
     aurora: { clusterIdentifier: 'connecthub-prod-us' },
     burnRateWindows: [{ name: 'Page', longWindow: Duration.hours(1), shortWindow: Duration.minutes(5), burnRate: 14.4 }],
     functions: { SloReporter: reporter.function },
+    alertKeyRemovalPolicy: RemovalPolicy.DESTROY,
   });
   new WebVitalsMonitor(usStack, 'WebVitals', { environmentName: 'prod', webDomain: 'app.connecthub.example', alertTopic: monitoringUs.alertTopic });
   eu = Template.fromStack(euStack);
@@ -250,6 +251,12 @@ describe('alert topic', () => {
       ['https', 'https://hooks.example.com/connecthub'],
       ['sqs', `arn:aws:sqs:eu-west-1:${ACCOUNT}:connecthub-alerts`],
     ]);
+  });
+
+  test('the topic key is retained by default and destroyable on request', () => {
+    const keyOf = (t: Template) => Object.entries(t.findResources('AWS::KMS::Key')).find(([id]) => id.startsWith('MonitoringAlertsKey'))![1] as Json;
+    expect(keyOf(eu).DeletionPolicy).toBe('Retain');
+    expect(keyOf(us).DeletionPolicy).toBe('Delete');
   });
 
   test('every alarm notifies the topic on ALARM and OK', () => {
