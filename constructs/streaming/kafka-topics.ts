@@ -100,11 +100,18 @@ export class KafkaTopics extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
       encryptionKey: props.encryptionKey,
     });
+    // The provider framework calls the Lambda API and answers CloudFormation through a pre-signed S3 URL: HTTPS only.
+    const providerSg = new ec2.SecurityGroup(this, 'ProviderSecurityGroup', {
+      vpc: props.vpc,
+      description: 'Kafka topics custom-resource provider: HTTPS to AWS APIs only',
+      allowAllOutbound: false,
+    });
+    providerSg.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Lambda API and CloudFormation response URL over HTTPS');
     const provider = new cr.Provider(this, 'Provider', {
       onEventHandler: this.handler.function,
       vpc: props.vpc,
       vpcSubnets: props.subnets,
-      securityGroups: [this.handler.securityGroup],
+      securityGroups: [providerSg],
       logGroup: providerLogs,
       providerFunctionEnvEncryption: props.encryptionKey,
     });

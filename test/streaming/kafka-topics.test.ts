@@ -44,6 +44,17 @@ describe('KafkaTopics', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { IpProtocol: 'tcp', FromPort: 9098, ToPort: 9098, DestinationSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^KafkaSecurityGroup'), 'GroupId'] } });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'tcp', FromPort: 9098, SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TopicsHandlerSecurityGroup'), 'GroupId'] } });
     template.resourcePropertiesCountIs('AWS::Logs::LogGroup', { RetentionInDays: 30, KmsKeyId: Match.anyValue() }, 4);
+    const handlerSg = Object.values(template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('^ConnectHub Kafka topics reconciliation') } }))[0];
+    expect(handlerSg.Properties.SecurityGroupEgress).toBeUndefined();
+  });
+
+  test('the provider framework runs in the VPC with HTTPS egress only (Lambda API, CloudFormation response URL)', () => {
+    const sg = Object.values(template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('provider: HTTPS') } }))[0];
+    expect(sg.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp' })]);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'framework.onEvent',
+      VpcConfig: { SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^TopicsProviderSecurityGroup'), 'GroupId'] }], SubnetIds: Match.anyValue() },
+    });
   });
 
   test('IAM: create/alter/describe on exactly the eight topic ARNs, connect on the cluster, nothing else on kafka', () => {
