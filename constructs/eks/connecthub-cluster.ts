@@ -359,11 +359,18 @@ export class ConnectHubCluster extends Construct {
 
     // Auto Mode enforces NetworkPolicies once the VPC CNI network-policy controller is switched on.
     this.platformManifests.push(
-      this.cluster.addManifest('NetworkPolicyController', {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' },
-        data: { 'enable-network-policy-controller': 'true' },
+      new eks.KubernetesManifest(this, 'NetworkPolicyController', {
+        cluster: this.cluster,
+        // apply (not create): the ConfigMap may already exist on the cluster.
+        overwrite: true,
+        manifest: [
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' },
+            data: { 'enable-network-policy-controller': 'true' },
+          },
+        ],
       }),
     );
 
@@ -444,7 +451,6 @@ export class ConnectHubCluster extends Construct {
         operator: { replicaCount: 2 },
         metricsServer: { replicaCount: 2 },
         webhooks: { replicaCount: 2 },
-        serviceAccount: { operator: { name: KEDA_OPERATOR_SERVICE_ACCOUNT } },
         podDisruptionBudget: { operator: { maxUnavailable: 1 }, metricServer: { maxUnavailable: 1 }, webhooks: { maxUnavailable: 1 } },
       },
     });

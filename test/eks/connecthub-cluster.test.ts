@@ -62,8 +62,20 @@ describe('cluster', () => {
 
   test('Auto Mode NetworkPolicy enforcement is switched on', () => {
     const cm = ofType('Custom::AWSCDK-EKS-KubernetesResource').find(([id]) => id.includes('NetworkPolicyController'))![1];
+    expect(cm.Properties.Overwrite).toBe(true);
     expect(JSON.parse(cm.Properties.Manifest)[0]).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'amazon-vpc-cni', namespace: 'kube-system' }, data: { 'enable-network-policy-controller': 'true' } });
   });
+});
+
+test('logical ids of the cluster, keys, log groups and the metrics workspace are pinned', () => {
+  const ids = Object.keys(resources);
+  for (const id of ['EksClusterB2BDED5B', 'EksSecretsKey89C78FFD', 'EksControlPlaneLogsDB7AEF19']) expect(ids).toContain(id);
+  expect(ids.filter((i) => /^EksLogsKey[A-F0-9]{8}$/.test(i))).toHaveLength(1);
+  expect(ids.filter((i) => /^EksPrometheusWorkspace[A-F0-9]{8}$/.test(i))).toHaveLength(1);
+  expect(ids.filter((i) => /^EksContainerInsights(Application|Dataplane|Host|Performance)Logs[A-F0-9]{8}$/.test(i))).toHaveLength(4);
+  for (const id of ids.filter((i) => /^Eks(SecretsKey|LogsKey|ControlPlaneLogs|PrometheusWorkspace|ContainerInsights)/.test(i))) {
+    expect([id, resources[id].DeletionPolicy]).toEqual([id, 'Retain']);
+  }
 });
 
 describe('add-ons', () => {
