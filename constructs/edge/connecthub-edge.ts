@@ -53,7 +53,7 @@ export class ConnectHubEdge extends Construct {
   /** Hostname CloudFront uses for the API origin. */
   readonly apiOriginDomainName: string;
 
-  /** Media bucket name (for the backend's upload grants; plain value across stacks). */
+  /** The media bucket (originals under `media/`); pass its name to other stacks as a plain value. */
   get mediaBucket(): s3.Bucket {
     return this.storage.mediaBucket;
   }

@@ -34,7 +34,7 @@ export interface ImageOptimizationOptions {
   readonly maxHeight?: number;
   /** Originals with more pixels are refused (decompression-bomb guard). @default 40_000_000 */
   readonly maxInputPixels?: number;
-  /** Originals larger than this are refused before download. @default Size of 25 MiB, in bytes: 26_214_400 */
+  /** Originals larger than this are refused before download. @default 26_214_400 (25 MiB) */
   readonly maxInputBytes?: number;
   /** Lowest quality a request may ask for. @default 40 */
   readonly minQuality?: number;

@@ -122,5 +122,5 @@ describe('props reach the resources', () => {
 describe('gates', () => {
   it('has no unacknowledged cdk-nag findings with certificate, geo restriction and static deployment', () => {
     expect(nagViolations(f.app)).toEqual([]);
-  });
+  }, 120_000);
 });

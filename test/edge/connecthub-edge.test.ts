@@ -242,7 +242,7 @@ describe('image optimization', () => {
     const bundled = require(path.join(asset, 'node_modules', 'sharp'));
     const out: Buffer = await bundled({ create: { width: 8, height: 8, channels: 3, background: '#336699' } }).avif().toBuffer();
     expect(out.subarray(4, 12).toString('latin1')).toBe('ftypavif');
-  });
+  }, 60_000);
 
   it('grants the transform role read on media and put on transformed images only', () => {
     const policies = f.template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('EdgeImagesTransformRole') }] } });
@@ -378,7 +378,7 @@ afterAll(() => fs.rmSync(npmTrap, { recursive: true, force: true }));
 describe('gates', () => {
   it('has no unacknowledged cdk-nag findings (AwsSolutions, NIST 800-53 r5)', () => {
     expect(nagViolations(f.app)).toEqual([]);
-  });
+  }, 120_000);
 
   it('gives every Lambda an explicit, KMS-encrypted log group with retention', () => {
     const fns = f.template.findResources('AWS::Lambda::Function');
