@@ -108,6 +108,8 @@ export class DatabaseFunction extends Construct {
         DB_SSL: 'require',
         // Trust the Amazon RDS certificate authorities shipped with the Lambda runtime (TLS with verification).
         NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+        // Stack traces point into the TypeScript sources (the bundle ships its source map).
+        NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
       bundling: {

@@ -67,6 +67,11 @@ test('archive bucket: KMS (own key), TLS only, no public access, versioned, acce
   expect(JSON.stringify(archivePolicy)).toContain('"aws:SecureTransport":"false"');
 });
 
+test('stateful logical ids are pinned (a change would replace the archive or its key)', () => {
+  expect(Object.keys(prod.findResources('AWS::S3::Bucket')).sort()).toEqual(['PartitionsAccessLogsBucket00E62315', 'PartitionsArchiveBucketF171094D']);
+  expect(Object.keys(prod.findResources('AWS::KMS::Key'))).toContain('PartitionsKeyCDA829AA');
+});
+
 test('lifecycle: Glacier after 30 days, Deep Archive after 180 days, incomplete uploads aborted', () => {
   prod.hasResourceProperties('AWS::S3::Bucket', {
     LifecycleConfiguration: {

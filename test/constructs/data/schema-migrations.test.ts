@@ -91,6 +91,7 @@ test('handler: Node.js 22 on arm64, in the private subnets, DB_* environment of 
         DB_SECRET_ARN: { Ref: Match.stringLikeRegexp('AuroraClusterSecret') },
         DB_SSL: 'require',
         NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+        NODE_OPTIONS: '--enable-source-maps',
       }),
     },
   });
