@@ -83,6 +83,7 @@ export class ConnectHubEdge extends Construct {
       originShieldRegion: props.primaryRegion,
       options: imageOptions,
       logRetention,
+      logRemovalPolicy: removalPolicy,
     });
     this.waf = new EdgeWebAcl(this, 'Waf', {
       options: resolveWafOptions(props.waf),
@@ -205,6 +206,7 @@ export class ConnectHubEdge extends Construct {
       key: this.storage.key,
       batchWindow: props.invalidationBatchWindow ?? Duration.seconds(60),
       logRetention,
+      logRemovalPolicy: removalPolicy,
     });
 
     if (props.staticAssetsPath !== undefined) {
@@ -214,6 +216,7 @@ export class ConnectHubEdge extends Construct {
         distribution: this.distribution,
         logKey: this.storage.key,
         logRetention,
+        logRemovalPolicy: removalPolicy,
       });
     }
 

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -54,6 +54,8 @@ export interface ImageOptimizationProps {
   readonly options: ResolvedImageOptions;
   /** Retention of the Lambda's logs. */
   readonly logRetention: logs.RetentionDays;
+  /** Removal policy of the Lambda's log group. @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -90,6 +92,7 @@ export class ImageOptimization extends Construct {
     const logGroup = new logs.LogGroup(this, 'TransformLogs', {
       retention: props.logRetention,
       encryptionKey: props.logKey,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     const role = new iam.Role(this, 'TransformRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -16,6 +16,8 @@ export interface StaticAssetsDeploymentProps {
   readonly distribution: cloudfront.IDistribution;
   readonly logKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
+  /** Removal policy of the handler's log group. @default RemovalPolicy.RETAIN */
+  readonly logRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -28,7 +30,11 @@ export class StaticAssetsDeployment extends Construct {
 
   constructor(scope: Construct, id: string, props: StaticAssetsDeploymentProps) {
     super(scope, id);
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: props.logRetention, encryptionKey: props.logKey });
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      encryptionKey: props.logKey,
+      removalPolicy: props.logRemovalPolicy ?? RemovalPolicy.RETAIN,
+    });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'ConnectHub static deployment: copy the site asset into the static bucket, invalidate the distribution',

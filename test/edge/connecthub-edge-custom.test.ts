@@ -1,13 +1,13 @@
 import * as path from 'node:path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { BASE_PROPS, EdgeFixture, nagViolations, synthEdge } from './edge-fixture';
 
 /**
- * A production-like environment: custom domain + certificate, latency-routed API origins in three
- * regions, geo restriction, static deploy, custom WAF and image bounds.
+ * Every optional prop set: custom domain + certificate, latency-routed API origins in three regions,
+ * geo restriction, static deploy, custom WAF and image bounds, and a destroyable (dev-like) removal policy.
  */
 const CERT = 'arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-1111-2222-3333-444455556666';
 let f: EdgeFixture;
@@ -31,6 +31,7 @@ beforeAll(() => {
     imageOptimization: { widths: [320, 640, 1280], maxHeight: 2000, reservedConcurrency: 200, transformedImageExpiration: Duration.days(14) },
     waf: { rateLimit: 500, rateLimitWindow: Duration.minutes(1), commonRuleSetCountOnly: [] },
     invalidationBatchWindow: Duration.seconds(20),
+    removalPolicy: RemovalPolicy.DESTROY,
   });
   config = Object.values(f.template.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig;
 }, 300_000);
@@ -116,6 +117,15 @@ describe('props reach the resources', () => {
     }
     expect(f.template.toJSON().Resources.EdgeStorageAccessLogBucketFF466F4D.Properties.LifecycleConfiguration.Rules[0].ExpirationInDays).toBe(30);
     f.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumBatchingWindowInSeconds: 20 });
+  });
+});
+
+describe('removal policy', () => {
+  it('applies to the key, every bucket and every log group', () => {
+    const resources = Object.values(f.template.toJSON().Resources) as any[];
+    const stateful = resources.filter((r) => ['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup'].includes(r.Type));
+    expect(stateful.length).toBe(1 + 4 + 4);
+    for (const r of stateful) expect([r.Type, r.DeletionPolicy]).toEqual([r.Type, 'Delete']);
   });
 });
 
