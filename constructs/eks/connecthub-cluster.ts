@@ -18,6 +18,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
 import type { BackendChart } from '../../cdk8s/backend-chart';
+import { checkWorkloadPolicies } from '../../cdk8s/workload-policy';
 import {
   BACKEND_NAMESPACE,
   KEDA_NAMESPACE,
@@ -481,6 +482,11 @@ export class ConnectHubCluster extends Construct {
    */
   public addBackendChart(chart: BackendChart): BackendDeployment {
     if (this.backendAdded) throw new Error('addBackendChart: the backend chart was already added to this cluster (one per cluster)');
+    // The Kubernetes gate: nothing reaches the cluster that breaks the restricted profile or the workload rules.
+    const violations = checkWorkloadPolicies(chart.toJson());
+    if (violations.length > 0) {
+      throw new Error(`addBackendChart: the chart breaks ${violations.length} workload rule${violations.length > 1 ? 's' : ''}:\n  - ${violations.join('\n  - ')}`);
+    }
     this.backendAdded = true;
     const manifest = this.cluster.addCdk8sChart('BackendManifests', chart);
     manifest.node.addDependency(this.keda);

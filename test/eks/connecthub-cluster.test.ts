@@ -3,6 +3,10 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { ConnectHubCluster, DEFAULT_PLATFORM_VERSIONS, type ConnectHubClusterProps } from '../../constructs/eks/connecthub-cluster';
+import { App as Cdk8sApp } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-33';
+import { BackendChart } from '../../cdk8s/backend-chart';
+import { chartProps } from '../cdk8s/fixtures';
 import { ACCOUNT, MSK, TOPICS, buildPlatform, groupArn, topicArn, type Platform } from './harness';
 
 let built: Platform;
@@ -177,6 +181,19 @@ describe('metrics pipeline and backend manifests', () => {
     for (const v of values) expect(v).toMatchObject({ ObjectType: 'service', ObjectNamespace: 'connecthub', JsonPath: '.status.loadBalancer.ingress[0].hostname' });
     expect(built.stack.resolve(built.platform.apiLoadBalancerHostname)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/ApiLoadBalancerHostname/), 'Value'] });
     expect(built.platform.realtimeLoadBalancerHostname).toBeDefined();
+  });
+
+  test('a chart that breaks the workload gate is refused before it reaches the cluster', () => {
+    const fresh = buildPlatform();
+    // A fresh platform (the shared one must stay unchanged) and a chart with a rogue Deployment added after construction.
+    const rogueScope = new Cdk8sApp();
+    const chart = new BackendChart(rogueScope, 'backend', chartProps());
+    new k8s.KubeDeployment(chart, 'Rogue', {
+      metadata: { name: 'rogue' },
+      spec: { selector: { matchLabels: { app: 'rogue' } }, template: { metadata: { labels: { app: 'rogue' } }, spec: { containers: [{ name: 'c', image: 'nginx:latest' }] } } },
+    });
+    const other = new ConnectHubCluster(fresh.stack, 'Other', { clusterName: 'other', vpc: fresh.platform.cluster.vpc, adminRoleArns: [`arn:aws:iam::${ACCOUNT}:role/Admin`] });
+    expect(() => other.addBackendChart(chart)).toThrow(/addBackendChart: the chart breaks \d+ workload rules:[\s\S]*Deployment\/rogue container c: image nginx:latest is not pinned/);
   });
 
   test('a second backend chart is refused', () => {
