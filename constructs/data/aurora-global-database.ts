@@ -266,7 +266,7 @@ export class AuroraGlobalPrimary extends Construct implements IAuroraRegionalClu
         `at most readerAutoScaling.maxCapacity (${scaling.maxCapacity})`);
       problems.check(props.readers <= scaling.maxCapacity, 'readers', props.readers,
         `at most readerAutoScaling.maxCapacity (${scaling.maxCapacity}), or the policy could never scale`);
-      problems.check(props.readers >= 1, 'readers', props.readers, 'at least 1 when readerAutoScaling is set (Aurora Auto Scaling needs an Aurora Replica to copy)');
+      problems.check(props.readers >= 1, 'readers', props.readers, 'at least 1 when readerAutoScaling is set (the policy tracks average reader CPU, which has no data without a reader)');
       problems.integerInRange('readerAutoScaling.targetCpuPercent', scaling.targetCpuPercent, 10, 90);
     }
     problems.throwIfAny();

@@ -315,6 +315,10 @@ describe('validation', () => {
     expect(build({ readers: 4, readerAutoScaling: { minCapacity: 1, maxCapacity: 3 } })).toThrow(/readers = 4: at most readerAutoScaling\.maxCapacity \(3\)/);
   });
 
+  test('auto scaling without a reader to measure is rejected', () => {
+    expect(build({ readers: 0, readerAutoScaling: { minCapacity: 0, maxCapacity: 3 } })).toThrow(/readers = 0: at least 1 when readerAutoScaling is set/);
+  });
+
   test('a secondary needs at least one instance', () => {
     const app = newApp();
     const stack = newStack(app, 'BadEu', 'eu-west-1');
