@@ -306,6 +306,7 @@ export class ConnectHubCluster extends Construct {
     this.versions = { ...DEFAULT_PLATFORM_VERSIONS, ...props.versions };
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const retention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const stack = Stack.of(this);
     this.secretsEncryptionKey =
       props.secretsEncryptionKey ??
       new kms.Key(this, 'SecretsKey', {
@@ -409,7 +410,8 @@ export class ConnectHubCluster extends Construct {
       kmsKeyArn: this.logsEncryptionKey.keyArn,
     });
     this.prometheusWorkspace.applyRemovalPolicy(removalPolicy);
-    this.prometheusQueryEndpoint = this.prometheusWorkspace.attrPrometheusEndpoint;
+    // Built from the id (the PrometheusEndpoint attribute ends in "/", and KEDA appends "/api/v1/query").
+    this.prometheusQueryEndpoint = `https://aps-workspaces.${stack.region}.${stack.urlSuffix}/workspaces/${this.prometheusWorkspace.attrWorkspaceId}`;
     this.addScraper(props, subnets);
 
     // --- KEDA with its own Pod Identity (reads the Prometheus workspace and, for lag, MSK metadata).

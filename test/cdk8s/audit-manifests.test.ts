@@ -53,7 +53,7 @@ test('the YAML holds exactly the objects the cluster custom resource applies', (
 
 test('deploy-time values appear as readable CloudFormation placeholders', () => {
   const text = fs.readFileSync(written[0], 'utf8');
-  expect(text).toMatch(/serverAddress: \$\{GetAtt:EksPrometheusWorkspace[A-F0-9]+\.PrometheusEndpoint\}/);
+  expect(text).toMatch(/serverAddress: https:\/\/aps-workspaces\.us-east-1\.\$\{AWS::URLSuffix\}\/workspaces\/\$\{GetAtt:EksPrometheusWorkspace[A-F0-9]+\.WorkspaceId\}\n/);
   expect(text).toMatch(/objectName: "\$\{Ref:RedisAuth[A-F0-9]+\}"/);
   expect(text).not.toContain('Token[');
 });

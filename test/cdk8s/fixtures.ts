@@ -31,7 +31,7 @@ export function chartProps(overrides: Partial<BackendChartProps> = {}): BackendC
     jwt: { issuer: 'https://auth.connecthub.example', audience: 'connecthub-api', jwksUrl: 'https://auth.connecthub.example/.well-known/jwks.json' },
     workloads: { api: sizing, realtime: sizing, worker: { ...sizing, maxReplicas: 24 } },
     autoscaling: {
-      prometheusQueryEndpoint: 'https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-12345678-abcd-1234-abcd-123456789012/',
+      prometheusQueryEndpoint: 'https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-12345678-abcd-1234-abcd-123456789012',
       awsRegion: 'us-east-1',
     },
     maxWsConnectionsPerPod: 5000,

@@ -163,6 +163,9 @@ describe('metrics pipeline and backend manifests', () => {
     expect(config).toContain('names: [connecthub]');
     expect(config).toContain('__meta_kubernetes_pod_annotation_prometheus_io_scrape');
     expect(scraper.Source.EksConfiguration.SubnetIds).toHaveLength(3);
+    expect(built.stack.resolve(built.platform.prometheusQueryEndpoint)).toEqual({
+      'Fn::Join': ['', ['https://aps-workspaces.us-east-1.', { Ref: 'AWS::URLSuffix' }, '/workspaces/', { 'Fn::GetAtt': [expect.stringMatching(/^EksPrometheusWorkspace/), 'WorkspaceId'] }]],
+    });
   });
 
   test('the backend chart is applied after KEDA, the CSI driver and the Pod Identity associations', () => {
