@@ -7,6 +7,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
 import type { KafkaCluster, KafkaClusterMode } from './kafka-cluster';
 import { kafkaArns } from './kafka-iam';
+import { allowCloudWatchLogs } from './logs-key-policy';
 
 /** Topics replicated from the primary region by default: everything a secondary region serves or would need after a failover. */
 export const DEFAULT_REPLICATED_TOPICS: readonly string[] = ['user-activity', 'feed-updates', 'messages', 'match-notifications'];
@@ -169,6 +170,7 @@ export class CrossRegionReplication extends Construct {
     }
 
     const key = props.encryptionKey ?? target.encryptionKey;
+    if (key) allowCloudWatchLogs(key);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,

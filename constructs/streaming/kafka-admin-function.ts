@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { allowCloudWatchLogs } from './logs-key-policy';
 
 /** Where the Lambda handlers live (lambdas/<name>/index.ts at the repository root). */
 export const LAMBDAS_DIR = path.join(__dirname, '..', '..', 'lambdas');
@@ -25,7 +26,7 @@ export interface KafkaAdminFunctionProps {
   readonly environment?: Record<string, string>;
   readonly timeout: Duration;
   readonly logRetention: logs.RetentionDays;
-  /** Key for the log group and the environment. */
+  /** Key for the log group and the environment (CloudWatch Logs is allowed to use it if it is a key of this app). */
   readonly encryptionKey: kms.IKey;
   /** Reserved concurrency (these functions never need parallel copies). @default 1 */
   readonly reservedConcurrency?: number;
@@ -54,6 +55,7 @@ export class KafkaAdminFunction extends Construct {
     this.securityGroup.connections.allowTo(props.clusterSecurityGroup, ec2.Port.tcp(9098), `${props.handlerDir} to MSK (IAM over TLS)`);
     if (props.httpsEgress) this.securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs over HTTPS');
 
+    allowCloudWatchLogs(props.encryptionKey);
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as msk from 'aws-cdk-lib/aws-msk';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { allowCloudWatchLogs } from './logs-key-policy';
 import { grantKafkaTopics, kafkaConnectStatements, type KafkaClusterRef, type KafkaTopicGrantOptions } from './kafka-iam';
 
 /** Provisioned brokers (staging, prod) or MSK Serverless (dev, pr-N). */
@@ -255,16 +256,7 @@ export class KafkaCluster extends Construct implements KafkaClusterRef, ec2.ICon
       const logGroup = new logs.LogGroup(this, 'BrokerLogs', { retention: props.logRetention, encryptionKey: key, removalPolicy: supportingRemoval });
       this.brokerLogGroup = logGroup;
       this.encryptionKey = key;
-      if (!props.encryptionKey) {
-        const stack = Stack.of(this);
-        key.addToResourcePolicy(new iam.PolicyStatement({
-          sid: 'CloudWatchLogsUseOfTheKey',
-          principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-          actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-          resources: ['*'],
-          conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:*` } },
-        }));
-      }
+      allowCloudWatchLogs(key);
 
       const configuration = new msk.CfnConfiguration(this, 'Configuration', {
         name: `${this.clusterName}-config`.slice(0, 64),

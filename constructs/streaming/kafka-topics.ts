@@ -7,6 +7,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
 import { topicListProblems, type TopicSpec } from '../../lambdas/kafka-common/topic-spec';
 import { KafkaAdminFunction } from './kafka-admin-function';
+import { allowCloudWatchLogs } from './logs-key-policy';
 import { grantKafkaTopics, type KafkaClusterRef } from './kafka-iam';
 
 /** The application topics of the backend runtime contract. */
@@ -95,6 +96,7 @@ export class KafkaTopics extends Construct {
     });
     grantKafkaTopics(this.handler.function, this, props.cluster, { topics: props.topics.map((t) => t.name), access: 'admin' });
 
+    allowCloudWatchLogs(props.encryptionKey);
     const providerLogs = new logs.LogGroup(this, 'ProviderLogs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,

@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ConsumerLagPublisher } from '../../constructs/streaming/consumer-lag-publisher';
@@ -20,7 +19,6 @@ describe('ConsumerLagPublisher', () => {
       logRetention: logs.RetentionDays.ONE_WEEK, removalPolicy: RemovalPolicy.DESTROY,
     });
     const key = new kms.Key(net.stack, 'DataKey', { enableKeyRotation: true });
-    key.grantEncryptDecrypt(new iam.ServicePrincipal('logs.us-east-1.amazonaws.com'));
     publisher = new ConsumerLagPublisher(net.stack, 'Lag', {
       cluster, clusterSecurityGroup: cluster.securityGroup, vpc: net.vpc, subnets: net.privateSubnets, topics,
       subscriptions: [{ groupId: 'connecthub-worker-feed', topics: ['user-activity'] }, { groupId: 'realtime-fanout', topics: ['messages'] }],
@@ -67,6 +65,14 @@ describe('ConsumerLagPublisher', () => {
     const sg = Object.values(template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('consumer lag') } }))[0];
     expect(sg.Properties.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })]);
     template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', { FromPort: 9098, GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LagHandlerSecurityGroup'), 'GroupId'] } });
+  });
+
+  test('the given key is made usable by CloudWatch Logs (the function log group is encrypted with it)', () => {
+    const key = Object.entries(template.findResources('AWS::KMS::Key')).find(([id]) => id.startsWith('DataKey'))![1];
+    expect(key.Properties.KeyPolicy.Statement).toContainEqual(expect.objectContaining({
+      Sid: 'CloudWatchLogsUseOfTheKey', Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+    }));
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 14, KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataKey'), 'Arn'] } });
   });
 
   test('metric helper names the published metric', () => {

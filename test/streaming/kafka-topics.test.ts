@@ -72,6 +72,11 @@ describe('KafkaTopics', () => {
     expect(JSON.stringify(kafka.find((s: any) => [].concat(s.Action).includes('kafka-cluster:Connect' as never))!.Resource)).toMatch(/KafkaCluster.*Arn/);
   });
 
+  test('the shared cluster key gets the CloudWatch Logs statement once', () => {
+    const key = Object.entries(template.findResources('AWS::KMS::Key')).find(([id]) => id.startsWith('KafkaKey'))![1];
+    expect(key.Properties.KeyPolicy.Statement.filter((st: any) => st.Sid === 'CloudWatchLogsUseOfTheKey')).toHaveLength(1);
+  });
+
   test('synthesis is deterministic: same template twice', () => {
     const again = networkStack();
     const c = new KafkaCluster(again.stack, 'Kafka', {
