@@ -9,6 +9,9 @@ import { RedisClient, isRedisReady } from './redis';
 export type CacheResult = 'hit' | 'miss' | 'bypass';
 
 export class Cache {
+  /** Loads in progress per key: concurrent misses on one pod share one database query. */
+  private readonly loading = new Map<string, Promise<string>>();
+
   constructor(
     private readonly redis: RedisClient,
     readonly prefix: string,
@@ -38,7 +41,14 @@ export class Cache {
         this.log.debug({ err: (err as Error).message, key }, 'cache read failed');
       }
     }
-    const json = JSON.stringify(await load());
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = load().then((v) => JSON.stringify(v));
+      this.loading.set(key, pending);
+      const clear = () => this.loading.delete(key);
+      pending.then(clear, clear);
+    }
+    const json = await pending;
     if (available) {
       this.metrics.cacheRequests.inc({ cache, result: 'miss' });
       this.redis.set(key, json, 'EX', ttlSeconds).catch((err: Error) => this.log.debug({ err: err.message, key }, 'cache write failed'));

@@ -134,6 +134,6 @@ export const DOCKER_CONTEXT_EXCLUDE = [
   '!package.json',
   '!package-lock.json',
   '!backend/package.json',
-  '!backend/build.mjs',
+  '!backend/build.js',
   '!backend/src/**',
 ] as const;

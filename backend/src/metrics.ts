@@ -23,6 +23,8 @@ export class Metrics {
 
   constructor(readonly role: Role) {
     const registers = [this.registry];
+    // Role-specific series are registered only where they mean something (no always-zero gauges).
+    const only = (...roles: Role[]) => (roles.includes(role) ? registers : []);
     this.registry.setDefaultLabels({ role });
     collectDefaultMetrics({ register: this.registry });
     this.httpRequests = new Counter({
@@ -38,37 +40,37 @@ export class Metrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2.5, 5],
       registers,
     });
-    this.wsConnections = new Gauge({ name: METRICS.wsConnections, help: 'Open WebSocket connections on this pod', labelNames: ['role'], registers });
+    this.wsConnections = new Gauge({ name: METRICS.wsConnections, help: 'Open WebSocket connections on this pod', labelNames: ['role'], registers: only('realtime') });
     this.wsDropped = new Counter({
       name: 'ws_dropped_total',
       help: 'WebSocket connections refused or closed by the server, by reason',
       labelNames: ['reason'],
-      registers,
+      registers: only('realtime'),
     });
     this.deliveryLatency = new Histogram({
       name: METRICS.messageDeliveryLatencySeconds,
       help: 'Seconds from an event being committed to it being written to the recipient socket (objective < 0.5 s)',
       labelNames: ['kind'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers,
+      registers: only('realtime'),
     });
-    this.outboxLag = new Gauge({ name: METRICS.outboxLagSeconds, help: 'Age in seconds of the oldest unpublished outbox row (0 when empty)', registers });
-    this.outboxPending = new Gauge({ name: METRICS.outboxPending, help: 'Unpublished outbox rows (queue length for autoscaling)', registers });
-    this.outboxPublished = new Counter({ name: 'outbox_published_total', help: 'Outbox rows published to Kafka and acknowledged', registers });
-    this.outboxPublishFailures = new Counter({ name: 'outbox_publish_failures_total', help: 'Outbox batches whose publish failed (retried later)', registers });
-    this.consumerLag = new Gauge({ name: METRICS.kafkaConsumerLag, help: 'Messages not yet consumed by the worker group, per topic', labelNames: ['topic'], registers });
+    this.outboxLag = new Gauge({ name: METRICS.outboxLagSeconds, help: 'Age in seconds of the oldest unpublished outbox row (0 when empty)', registers: only('worker') });
+    this.outboxPending = new Gauge({ name: METRICS.outboxPending, help: 'Unpublished outbox rows (queue length for autoscaling)', registers: only('worker') });
+    this.outboxPublished = new Counter({ name: 'outbox_published_total', help: 'Outbox rows published to Kafka and acknowledged', registers: only('worker') });
+    this.outboxPublishFailures = new Counter({ name: 'outbox_publish_failures_total', help: 'Outbox batches whose publish failed (retried later)', registers: only('worker') });
+    this.consumerLag = new Gauge({ name: METRICS.kafkaConsumerLag, help: 'Messages not yet consumed by the worker group, per topic', labelNames: ['topic'], registers: only('worker') });
     this.eventsConsumed = new Counter({
       name: 'events_consumed_total',
-      help: 'Kafka events handled by the worker, by topic and outcome (ok | retried | dead_lettered)',
+      help: 'Kafka events handled by the worker, by topic and outcome (ok | skipped: not a ConnectHub event)',
       labelNames: ['topic', 'outcome'],
-      registers,
+      registers: only('worker'),
     });
     this.cacheRequests = new Counter({
       name: METRICS.cacheRequestsTotal,
       help: 'Cache lookups by cache and result (hit | miss | error: Redis unavailable, served from the database)',
       labelNames: ['cache', 'result'],
-      registers,
+      registers: only('api', 'worker'),
     });
-    this.cacheWarmed = new Counter({ name: 'cache_warmed_total', help: 'Cache entries written by the warmer', labelNames: ['cache'], registers });
+    this.cacheWarmed = new Counter({ name: 'cache_warmed_total', help: 'Cache entries written by the warmer', labelNames: ['cache'], registers: only('worker') });
   }
 }
