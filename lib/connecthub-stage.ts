@@ -1,8 +1,8 @@
 import { Stage, StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CapacityPlan, deriveCapacity } from './capacity/capacity-model';
-import { EDGE_REGION } from './config/regions';
 import { EnvironmentConfig } from './config/environment-config';
+import { EDGE_REGION } from './config/regions';
 import { DataProtection, dataProtectionFor } from './policy/data-protection';
 import { addStageChecks, tagEnvironment } from './security-gates';
 import { CacheStreamingStack } from './stacks/cache-streaming-stack';
@@ -10,13 +10,18 @@ import { DatabaseStack } from './stacks/database-stack';
 import { EdgeStack } from './stacks/edge-stack';
 import { IdentityStack } from './stacks/identity-stack';
 import { NetworkStack } from './stacks/network-stack';
+import { ObservabilityStack } from './stacks/observability-stack';
+import { PlatformStack } from './stacks/platform-stack';
 
 export interface ConnectHubStageProps extends StageProps {
   /** The validated environment configuration. */
   readonly config: EnvironmentConfig;
 }
 
-/** One environment: its regional stacks and its global edge stack. */
+/**
+ * One environment: per region network, database, cache/streaming and platform stacks; the identity stack in the
+ * primary region; the global edge stack in us-east-1. Dependencies give the deploy order.
+ */
 export class ConnectHubStage extends Stage {
   public readonly config: EnvironmentConfig;
   public readonly capacity: CapacityPlan;
@@ -28,66 +33,103 @@ export class ConnectHubStage extends Stage {
     this.config = config;
     this.capacity = deriveCapacity(config.tier, config.regions.length);
     this.protection = dataProtectionFor(config);
+    const name = config.name;
+    const stackEnv = (region: string) => ({
+      env: { account: config.account, region },
+      terminationProtection: config.terminationProtection,
+    });
+
+    const primaryRegion = config.regions[0].region;
+    const identity = new IdentityStack(this, `Identity-${primaryRegion}`, {
+      ...stackEnv(primaryRegion),
+      stackName: `connecthub-${name}-identity-${primaryRegion}`,
+      description: `ConnectHub ${name} user pool (JWT issuer for the backend)`,
+      envName: name,
+      protection: this.protection,
+    });
 
     let primaryDatabase: DatabaseStack | undefined;
+    const platforms: PlatformStack[] = [];
     for (const regionConfig of config.regions) {
       const region = regionConfig.region;
-      const common = {
-        env: { account: config.account, region },
-        terminationProtection: config.terminationProtection,
-      };
-      const isPrimary = region === config.regions[0].region;
+      const isPrimary = region === primaryRegion;
       const network = new NetworkStack(this, `Network-${region}`, {
-        ...common,
-        stackName: `connecthub-${config.name}-network-${region}`,
-        description: `ConnectHub ${config.name} network in ${region}`,
-        envName: config.name,
+        ...stackEnv(region),
+        stackName: `connecthub-${name}-network-${region}`,
+        description: `ConnectHub ${name} network in ${region}`,
+        envName: name,
         regionConfig,
         protection: this.protection,
       });
       const database = new DatabaseStack(this, `Database-${region}`, {
-        ...common,
-        stackName: `connecthub-${config.name}-database-${region}`,
-        description: `ConnectHub ${config.name} Aurora ${isPrimary ? 'primary' : 'secondary'} cluster and RDS Proxy in ${region}`,
-        envName: config.name,
+        ...stackEnv(region),
+        stackName: `connecthub-${name}-database-${region}`,
+        description: `ConnectHub ${name} Aurora ${isPrimary ? 'primary' : 'secondary'} cluster and RDS Proxy in ${region}`,
+        envName: name,
         regionConfig,
         isPrimary,
         size: this.capacity.database,
         protection: this.protection,
       });
       database.addDependency(network);
+      // A secondary cluster joins the global cluster that the primary region creates.
+      if (primaryDatabase) database.addDependency(primaryDatabase);
+      else primaryDatabase = database;
+
       const cacheStreaming = new CacheStreamingStack(this, `CacheStreaming-${region}`, {
-        ...common,
-        stackName: `connecthub-${config.name}-cache-streaming-${region}`,
-        description: `ConnectHub ${config.name} ElastiCache and MSK in ${region}`,
-        envName: config.name,
+        ...stackEnv(region),
+        stackName: `connecthub-${name}-cache-streaming-${region}`,
+        description: `ConnectHub ${name} ElastiCache and MSK in ${region}`,
+        envName: name,
         regionConfig,
         cache: this.capacity.cache,
         streaming: this.capacity.streaming,
         protection: this.protection,
       });
       cacheStreaming.addDependency(network);
-      // A secondary cluster joins the global cluster that the primary region creates.
-      if (primaryDatabase) database.addDependency(primaryDatabase);
-      else primaryDatabase = database;
+
+      const platform = new PlatformStack(this, `Platform-${region}`, {
+        ...stackEnv(region),
+        stackName: `connecthub-${name}-platform-${region}`,
+        description: `ConnectHub ${name} EKS cluster and backend workloads in ${region}`,
+        config,
+        regionConfig,
+        capacity: this.capacity,
+        protection: this.protection,
+      });
+      // Workloads start after the schema is migrated and the stores they connect to exist.
+      platform.addDependency(database);
+      platform.addDependency(cacheStreaming);
+      platform.addDependency(identity);
+      platforms.push(platform);
     }
-    const primaryRegion = config.regions[0].region;
-    new IdentityStack(this, `Identity-${primaryRegion}`, {
-      env: { account: config.account, region: primaryRegion },
-      terminationProtection: config.terminationProtection,
-      stackName: `connecthub-${config.name}-identity-${primaryRegion}`,
-      description: `ConnectHub ${config.name} user pool (JWT issuer for the backend)`,
-      envName: config.name,
-      protection: this.protection,
-    });
-    new EdgeStack(this, 'Edge', {
-      env: { account: config.account, region: EDGE_REGION },
-      terminationProtection: config.terminationProtection,
-      stackName: `connecthub-${config.name}-edge`,
-      description: `ConnectHub ${config.name} CloudFront, WAF, image optimization and invalidation (global)`,
+
+    const edge = new EdgeStack(this, 'Edge', {
+      ...stackEnv(EDGE_REGION),
+      stackName: `connecthub-${name}-edge`,
+      description: `ConnectHub ${name} CloudFront, WAF, image optimization and invalidation (global)`,
       config,
       protection: this.protection,
     });
+    // The API origins are the load balancers the platform stacks create.
+    for (const platform of platforms) edge.addDependency(platform);
+
+    for (const [i, regionConfig] of config.regions.entries()) {
+      const region = regionConfig.region;
+      const observability = new ObservabilityStack(this, `Observability-${region}`, {
+        ...stackEnv(region),
+        stackName: `connecthub-${name}-observability-${region}`,
+        description: `ConnectHub ${name} dashboards, alarms and SLO reporting in ${region}`,
+        config,
+        regionConfig,
+        capacity: this.capacity,
+        protection: this.protection,
+        watchesEdge: region === EDGE_REGION,
+      });
+      observability.addDependency(platforms[i]);
+      if (region === EDGE_REGION) observability.addDependency(edge);
+    }
+
     tagEnvironment(this, config);
     addStageChecks(this);
   }

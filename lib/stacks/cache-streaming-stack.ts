@@ -25,6 +25,9 @@ export const CACHE_STREAMING_KEYS = {
   kafkaSecurityGroupId: 'streaming/security-group-id',
 } as const;
 
+/** The cache's port: not the default 6379, so that scanners looking for open Redis find nothing. */
+export const CACHE_PORT = 6380;
+
 /** Worker consumer groups start with this prefix (backend contract); the lag publisher watches them. */
 export const WORKER_CONSUMER_GROUP_PREFIX = 'connecthub-worker-';
 
@@ -57,6 +60,7 @@ export class CacheStreamingStack extends Stack {
       vpc,
       subnets: isolated,
       allowedPeers: [workloads],
+      port: CACHE_PORT,
       nodeType: cache.nodeType,
       shards: cache.shards,
       replicasPerShard: cache.replicasPerShard,

@@ -7,7 +7,13 @@ import { EnvironmentConfig } from '../config/environment-config';
 import { DataProtection } from '../policy/data-protection';
 import { CrossRegionParameter } from '../wiring/cross-region-parameter';
 import { PLATFORM_KEYS } from '../wiring/platform-keys';
-import { readValue } from '../wiring/shared-parameters';
+import { publishValue, readValue } from '../wiring/shared-parameters';
+
+/** Keys this stack publishes (in us-east-1) for the observability stack there. */
+export const EDGE_KEYS = {
+  distributionId: 'edge/distribution-id',
+  distributionDomainName: 'edge/distribution-domain-name',
+} as const;
 
 export interface EdgeStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -52,5 +58,7 @@ export class EdgeStack extends Stack {
       removalPolicy: protection.removalPolicy,
       waf: { rateLimit: edge.wafRateLimitPer5Minutes },
     });
+    publishValue(this, config.name, this.region, EDGE_KEYS.distributionId, this.edge.distribution.distributionId);
+    publishValue(this, config.name, this.region, EDGE_KEYS.distributionDomainName, this.edge.distribution.distributionDomainName);
   }
 }

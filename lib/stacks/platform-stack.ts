@@ -1,0 +1,193 @@
+import * as path from 'path';
+import { Duration, Fn, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as cdk8s from 'cdk8s';
+import { Construct } from 'constructs';
+import { ACTIVITY_CONSUMER_GROUP, DOCKER_CONTEXT_EXCLUDE, DOCKERFILE_PATH, TOPIC_NAMES, dlqTopic } from '../../backend/src/contract';
+import { BackendChart } from '../../cdk8s/backend-chart';
+import { WorkloadSizing } from '../../cdk8s/backend-chart-props';
+import { ConnectHubCluster } from '../../constructs/eks/connecthub-cluster';
+import { CapacityPlan } from '../capacity/capacity-model';
+import { EnvironmentConfig, RegionConfig, WORKLOADS, WorkloadName } from '../config/environment-config';
+import { homeRegionCode } from '../config/regions';
+import { DataProtection } from '../policy/data-protection';
+import { CrossRegionParameter } from '../wiring/cross-region-parameter';
+import { PLATFORM_KEYS } from '../wiring/platform-keys';
+import { importVpc, publishValue, readValue } from '../wiring/shared-parameters';
+import { CACHE_PORT, CACHE_STREAMING_KEYS } from './cache-streaming-stack';
+import { APP_DATABASE_USER, DATABASE_KEYS, DATABASE_NAME } from './database-stack';
+import { IDENTITY_KEYS } from './identity-stack';
+
+const REPO_ROOT = path.join(__dirname, '..', '..');
+
+export interface PlatformStackProps extends StackProps {
+  readonly config: EnvironmentConfig;
+  readonly regionConfig: RegionConfig;
+  readonly capacity: CapacityPlan;
+  readonly protection: DataProtection;
+}
+
+/**
+ * Per-region, stateless: the EKS Auto Mode cluster with its add-ons and Pod Identity roles, the backend image (built
+ * from `backend/` at deploy) and the cdk8s chart of the api, realtime and worker workloads, configured from the
+ * database, cache/streaming and identity stacks' shared parameters. Publishes the load-balancer hostnames for the
+ * edge stack.
+ */
+export class PlatformStack extends Stack {
+  public readonly cluster: ConnectHubCluster;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const { config, regionConfig, capacity, protection } = props;
+    const env = config.name;
+    const region = regionConfig.region;
+    const primaryRegion = config.regions[0].region;
+    const vpc = importVpc(this, env, regionConfig);
+    const read = (key: string) => readValue(this, env, region, key);
+    const readPrimary = (key: string) => region === primaryRegion
+      ? read(key)
+      : new CrossRegionParameter(this, `Primary-${key.replace(/[^A-Za-z0-9]/g, '-')}`, { envName: env, sourceRegion: primaryRegion, key, vpc }).value;
+
+    const proxyArn = read(DATABASE_KEYS.proxyResourceId);
+    // arn:aws:rds:<region>:<account>:db-proxy:prx-... -> the resource id that rds-db:connect ARNs use.
+    const proxyResourceId = Fn.select(6, Fn.split(':', proxyArn));
+    const kafkaClusterArn = read(CACHE_STREAMING_KEYS.kafkaClusterArn);
+    const kafkaArns = kafkaResourceArns(this, kafkaClusterArn);
+    const allTopics = TOPIC_NAMES.flatMap((t) => [t, dlqTopic(t)]);
+
+    // Without configured admins, a role in this account becomes the cluster admin: whoever the account's IAM
+    // policies allow to assume it (the deploying role is never made admin in prod).
+    const adminRoleArns = config.clusterAccess.adminRoleArns.length > 0
+      ? config.clusterAccess.adminRoleArns
+      : [new iam.Role(this, 'ClusterAdminRole', {
+        assumedBy: new iam.AccountRootPrincipal(),
+        description: `Cluster admin of connecthub-${env}-${region}: assumable by principals this account's IAM policies allow`,
+        maxSessionDuration: Duration.hours(1),
+      }).roleArn];
+
+    this.cluster = new ConnectHubCluster(this, 'Cluster', {
+      clusterName: `connecthub-${env}-${region}`,
+      vpc,
+      publicAccessCidrs: config.clusterAccess.publicEndpointCidrs,
+      adminRoleArns,
+      bootstrapClusterCreatorAdminPermissions: config.clusterAccess.deployerIsClusterAdmin,
+      logRetention: protection.logRetention,
+      removalPolicy: protection.removalPolicy,
+      workloadAccess: Object.fromEntries(WORKLOADS.map((w) => [w, {
+        readSecretArns: [read(CACHE_STREAMING_KEYS.redisSecretArn)],
+        rdsConnectArns: [`arn:${this.partition}:rds-db:${region}:${this.account}:dbuser:${proxyResourceId}/${APP_DATABASE_USER}`],
+        // Only the worker talks to Kafka: it relays the outbox and consumes as its one group (backend contract).
+        kafka: w === 'worker'
+          ? {
+            clusterArn: kafkaClusterArn,
+            readTopicArns: allTopics.map(kafkaArns.topic),
+            writeTopicArns: allTopics.map(kafkaArns.topic),
+            groupArns: [kafkaArns.group(ACTIVITY_CONSUMER_GROUP)],
+          }
+          : undefined,
+        cloudWatchNamespace: 'ConnectHub/Backend',
+      }])),
+      kafkaLag: {
+        clusterArn: kafkaClusterArn,
+        topicArns: allTopics.map(kafkaArns.topic),
+        groupArns: [kafkaArns.group(ACTIVITY_CONSUMER_GROUP)],
+      },
+    });
+
+    // The kubectl provider's two functions get log groups from CDK's managed-log-group flag, without a key option.
+    for (const path of [['KubectlProvider', 'Handler'], ['KubectlProvider', 'Provider', 'framework-onEvent']]) {
+      let node: Construct | undefined = this.cluster.cluster;
+      for (const id of [...path, 'LogGroup', 'Resource']) node = node?.node.tryFindChild(id) as Construct | undefined;
+      if (node) {
+        Validations.of(node).acknowledge({
+          id: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+          reason: 'Log group CDK creates for the kubectl provider\'s deploy-time functions; it holds kubectl output about our own manifests, no customer data.',
+        });
+      }
+    }
+
+    // Auto Mode nodes (and so the pods) carry the cluster security group: admit it at the proxy, Redis and MSK.
+    const admit = (idName: string, key: string, port: ec2.Port, what: string) =>
+      new ec2.CfnSecurityGroupIngress(this, idName, {
+        groupId: read(key),
+        sourceSecurityGroupId: this.cluster.cluster.clusterSecurityGroupId,
+        ipProtocol: 'tcp',
+        fromPort: port.toRuleJson().fromPort,
+        toPort: port.toRuleJson().toPort,
+        description: `Backend pods on EKS to ${what}`,
+      });
+    admit('PodsToDatabaseProxy', DATABASE_KEYS.proxySecurityGroupId, ec2.Port.tcp(5432), 'RDS Proxy');
+    admit('PodsToCache', CACHE_STREAMING_KEYS.redisSecurityGroupId, ec2.Port.tcp(CACHE_PORT), 'ElastiCache (TLS)');
+    admit('PodsToKafka', CACHE_STREAMING_KEYS.kafkaSecurityGroupId, ec2.Port.tcp(9098), 'MSK (IAM, TLS)');
+
+    const image = new ecrAssets.DockerImageAsset(this, 'BackendImage', {
+      directory: REPO_ROOT,
+      file: DOCKERFILE_PATH,
+      exclude: [...DOCKER_CONTEXT_EXCLUDE],
+      ignoreMode: IgnoreMode.DOCKER,
+      platform: ecrAssets.Platform.LINUX_AMD64,
+    });
+
+    const sizing = (w: WorkloadName): WorkloadSizing => {
+      const size = capacity.workloads[w];
+      const override = config.replicaOverrides?.[w];
+      return {
+        requests: { cpuMillicores: size.cpuRequestMillis, memoryMebibytes: size.memoryMiB },
+        limits: { cpuMillicores: size.cpuLimitMillis, memoryMebibytes: size.memoryMiB },
+        minReplicas: override?.min ?? size.minReplicas,
+        maxReplicas: override?.max ?? size.maxReplicas,
+      };
+    };
+    const home = homeRegionCode(region);
+    const chart = new BackendChart(new cdk8s.App(), 'Backend', {
+      environment: env,
+      region,
+      homeRegion: home === 'other' ? 'us' : home,
+      image: { repository: image.repository.repositoryUri, tag: image.imageTag },
+      vpcCidr: regionConfig.vpcCidr,
+      database: {
+        writerHost: read(DATABASE_KEYS.proxyEndpoint),
+        readerHost: read(DATABASE_KEYS.proxyReaderEndpoint),
+        name: DATABASE_NAME,
+        user: APP_DATABASE_USER,
+        auth: 'iam',
+        ssl: 'require',
+      },
+      redis: {
+        endpoint: read(CACHE_STREAMING_KEYS.redisEndpoint),
+        port: CACHE_PORT,
+        cluster: true,
+        tls: true,
+        username: read(CACHE_STREAMING_KEYS.redisUserName),
+        passwordSecret: { secretArn: read(CACHE_STREAMING_KEYS.redisSecretArn), jsonKey: 'password' },
+      },
+      kafka: { brokers: read(CACHE_STREAMING_KEYS.kafkaBootstrapBrokers), auth: 'iam', tls: true },
+      jwt: {
+        issuer: readPrimary(IDENTITY_KEYS.issuer),
+        audience: readPrimary(IDENTITY_KEYS.audience),
+        jwksUrl: readPrimary(IDENTITY_KEYS.jwksUrl),
+      },
+      workloads: { api: sizing('api'), realtime: sizing('realtime'), worker: sizing('worker') },
+      autoscaling: { prometheusQueryEndpoint: this.cluster.prometheusQueryEndpoint, awsRegion: region },
+      maxWsConnectionsPerPod: 5000,
+      rateLimitPerMinute: 600,
+    });
+    const deployment = this.cluster.addBackendChart(chart);
+
+    publishValue(this, env, region, PLATFORM_KEYS.apiLoadBalancerHostname, deployment.apiLoadBalancerHostname);
+    publishValue(this, env, region, PLATFORM_KEYS.realtimeLoadBalancerHostname, deployment.realtimeLoadBalancerHostname);
+    publishValue(this, env, region, PLATFORM_KEYS.clusterName, this.cluster.cluster.clusterName);
+  }
+}
+
+/** ARNs of MSK topics and groups of a cluster given its ARN (arn:...:cluster/<name>/<uuid>). */
+function kafkaResourceArns(stack: Stack, clusterArn: string) {
+  const parts = Fn.split('/', clusterArn);
+  const name = Fn.select(1, parts);
+  const uuid = Fn.select(2, parts);
+  const arn = (kind: string, resource: string) =>
+    `arn:${stack.partition}:kafka:${stack.region}:${stack.account}:${kind}/${name}/${uuid}/${resource}`;
+  return { topic: (topic: string) => arn('topic', topic), group: (group: string) => arn('group', group) };
+}
