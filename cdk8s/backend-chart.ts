@@ -69,8 +69,10 @@ export class BackendChart extends Chart {
   /** Effective settings per workload (for tests, the audit report and the cluster construct). */
   public readonly workloads: Readonly<Record<WorkloadName, RenderedWorkload>>;
 
+  /** The container port (HTTP, probes and /metrics). */
+  public readonly port: number;
+
   private readonly props: BackendChartProps;
-  private readonly port: number;
   private readonly commonLabels: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: BackendChartProps, chartProps: Omit<ChartProps, 'namespace'> = {}) {

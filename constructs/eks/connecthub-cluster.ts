@@ -18,6 +18,7 @@ import type * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
 import type { BackendChart } from '../../cdk8s/backend-chart';
+import { BACKEND_CONTRACT } from '../../cdk8s/backend-contract';
 import { checkWorkloadPolicies } from '../../cdk8s/workload-policy';
 import {
   BACKEND_NAMESPACE,
@@ -485,6 +486,9 @@ export class ConnectHubCluster extends Construct {
   public addBackendChart(chart: BackendChart): BackendDeployment {
     if (this.backendAdded) throw new Error('addBackendChart: the backend chart was already added to this cluster (one per cluster)');
     // The Kubernetes gate: nothing reaches the cluster that breaks the restricted profile or the workload rules.
+    if (chart.port !== BACKEND_CONTRACT.defaultPort) {
+      throw new Error(`addBackendChart: the chart's port ${chart.port} differs from ${BACKEND_CONTRACT.defaultPort}, the port the scraper security group opens; keep the contract's default port`);
+    }
     const violations = checkWorkloadPolicies(chart.toJson());
     if (violations.length > 0) {
       throw new Error(`addBackendChart: the chart breaks ${violations.length} workload rule${violations.length > 1 ? 's' : ''}:\n  - ${violations.join('\n  - ')}`);
@@ -629,15 +633,15 @@ export class ConnectHubCluster extends Construct {
       description: `Managed Prometheus scraper of ${props.clusterName} to the backend metrics port`,
       allowAllOutbound: false,
     });
-    const metricsPort = ec2.Port.tcp(8080);
+    const metricsPort = ec2.Port.tcp(BACKEND_CONTRACT.defaultPort);
     scraperSg.addEgressRule(ec2.Peer.securityGroupId(this.cluster.clusterSecurityGroupId), metricsPort, 'backend /metrics');
     scraperSg.addEgressRule(ec2.Peer.securityGroupId(this.cluster.clusterSecurityGroupId), ec2.Port.tcp(443), 'Kubernetes API (pod discovery)');
     new ec2.CfnSecurityGroupIngress(this, 'ScraperToPods', {
       groupId: this.cluster.clusterSecurityGroupId,
       sourceSecurityGroupId: scraperSg.securityGroupId,
       ipProtocol: 'tcp',
-      fromPort: 8080,
-      toPort: 8080,
+      fromPort: BACKEND_CONTRACT.defaultPort,
+      toPort: BACKEND_CONTRACT.defaultPort,
       description: 'Managed Prometheus scraper to backend /metrics',
     });
     new ec2.CfnSecurityGroupIngress(this, 'ScraperToApi', {

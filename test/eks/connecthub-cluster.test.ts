@@ -186,7 +186,7 @@ describe('metrics pipeline and backend manifests', () => {
     expect(built.platform.realtimeLoadBalancerHostname).toBeDefined();
   });
 
-  test('a chart that breaks the workload gate is refused before it reaches the cluster', () => {
+  test('a chart that breaks the workload gate, or uses another port, is refused before it reaches the cluster', () => {
     const fresh = buildPlatform();
     // A fresh platform (the shared one must stay unchanged) and a chart with a rogue Deployment added after construction.
     const rogueScope = new Cdk8sApp();
@@ -196,6 +196,8 @@ describe('metrics pipeline and backend manifests', () => {
       spec: { selector: { matchLabels: { app: 'rogue' } }, template: { metadata: { labels: { app: 'rogue' } }, spec: { containers: [{ name: 'c', image: 'nginx:latest' }] } } },
     });
     const other = new ConnectHubCluster(fresh.stack, 'Other', { clusterName: 'other', vpc: fresh.platform.cluster.vpc, adminRoleArns: [`arn:aws:iam::${ACCOUNT}:role/Admin`] });
+    const otherPort = new BackendChart(new Cdk8sApp(), 'backend', chartProps({ port: 9090 }));
+    expect(() => other.addBackendChart(otherPort)).toThrow(/the chart's port 9090 differs from 8080/);
     expect(() => other.addBackendChart(chart)).toThrow(/addBackendChart: the chart breaks \d+ workload rules:[\s\S]*Deployment\/rogue container c: image nginx:latest is not pinned/);
   });
 
