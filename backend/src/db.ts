@@ -5,6 +5,7 @@
  * after `maxLifetimeSeconds`, and reads retry once on a connection-level failure.
  */
 import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import { Signer } from '@aws-sdk/rds-signer';
 import type { DatabaseConfig } from './config';
@@ -31,7 +32,8 @@ export class Database {
       database: config.database,
       user: config.user,
       password: passwordSource(config, host, awsRegion),
-      ssl: config.ssl === 'require' ? { rejectUnauthorized: true, ca: config.caFile ? readFileSync(config.caFile, 'utf8') : undefined } : false,
+      // `ca` replaces Node's root store, so an extra bundle is added to it rather than used alone.
+      ssl: config.ssl === 'require' ? { rejectUnauthorized: true, ca: config.caFile ? [...rootCertificates, readFileSync(config.caFile, 'utf8')] : undefined } : false,
       max: config.poolMax,
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: 3_000,

@@ -115,7 +115,7 @@ export async function startJwks(): Promise<Jwks> {
   };
 }
 
-/** The environment a pod would get, pointing at the local services. */
+/** The environment a pod would get, pointing at the local services (as the least-privilege application role of migration 0005). */
 export function env(role: 'api' | 'realtime' | 'worker', db: TestDb | undefined, prefix: string, jwks: Jwks | undefined, extra: Record<string, string> = {}): Record<string, string> {
   return {
     CONNECTHUB_ROLE: role,
@@ -123,7 +123,7 @@ export function env(role: 'api' | 'realtime' | 'worker', db: TestDb | undefined,
     LOG_LEVEL: 'silent',
     SHUTDOWN_DRAIN_SECONDS: '5',
     SHUTDOWN_DELAY_SECONDS: '0',
-    ...(db ? { DATABASE_WRITER_HOST: '127.0.0.1', DATABASE_READER_HOST: '127.0.0.1', DATABASE_NAME: db.name, DATABASE_USER: 'postgres', DATABASE_AUTH: 'password', DATABASE_SSL: 'disable' } : {}),
+    ...(db ? { DATABASE_WRITER_HOST: '127.0.0.1', DATABASE_READER_HOST: '127.0.0.1', DATABASE_NAME: db.name, DATABASE_USER: 'connecthub_app', DATABASE_AUTH: 'password', DATABASE_SSL: 'disable' } : {}),
     REDIS_ENDPOINT: '127.0.0.1:6379',
     REDIS_KEY_PREFIX: prefix,
     ...(jwks ? { JWT_ISSUER: jwks.issuer, JWT_AUDIENCE: jwks.audience, JWT_JWKS_URL: jwks.url } : {}),
