@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Duration, Fn, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnResource, Duration, Fn, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -96,11 +96,13 @@ export class PlatformStack extends Stack {
       },
     });
 
-    // The kubectl provider's two functions get log groups from CDK's managed-log-group flag, without a key option.
+    // The kubectl provider's two functions get log groups from CDK's managed-log-group flag, without a key option
+    // and retained by default: give them the environment's removal policy so dev and pr-N destroy cleanly.
     for (const path of [['KubectlProvider', 'Handler'], ['KubectlProvider', 'Provider', 'framework-onEvent']]) {
       let node: Construct | undefined = this.cluster.cluster;
       for (const id of [...path, 'LogGroup', 'Resource']) node = node?.node.tryFindChild(id) as Construct | undefined;
       if (node) {
+        (node as CfnResource).applyRemovalPolicy(protection.removalPolicy);
         Validations.of(node).acknowledge({
           id: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
           reason: 'Log group CDK creates for the kubectl provider\'s deploy-time functions; it holds kubectl output about our own manifests, no customer data.',
