@@ -30,8 +30,17 @@ export class AuthError extends Error {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Verified tokens are remembered this long (or until they expire), so a JWKS key withdrawal takes effect within it. */
+export const VERIFIED_TOKEN_TTL_MS = 60_000;
+const VERIFIED_TOKEN_ENTRIES = 20_000;
+
 export class Authenticator {
   private readonly keys: JWTVerifyGetKey;
+  /**
+   * Tokens whose signature and claims verified recently (RS256 verification costs ~0.5 ms of CPU,
+   * more than the rest of a cached read). Exact token strings only; expiry is still enforced.
+   */
+  private readonly verified = new Map<string, { principal: Principal; validUntil: number }>();
 
   constructor(private readonly config: JwtConfig) {
     this.keys = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 2_000, cooldownDuration: 30_000, cacheMaxAge: 600_000 });
@@ -46,6 +55,12 @@ export class Authenticator {
 
   async verify(token: string | undefined): Promise<Principal> {
     if (!token) throw new AuthError(401, 'token_missing', 'authentication required: send "Authorization: Bearer <token>"');
+    const now = Date.now();
+    const known = this.verified.get(token);
+    if (known) {
+      if (known.validUntil > now) return known.principal;
+      this.verified.delete(token);
+    }
     try {
       const { payload } = await jwtVerify(token, this.keys, {
         issuer: this.config.issuer,
@@ -57,7 +72,10 @@ export class Authenticator {
       if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) {
         throw new AuthError(401, 'token_invalid', 'token claim "sub" must be a user id (UUID)');
       }
-      return { userId: payload.sub.toLowerCase() };
+      const principal = { userId: payload.sub.toLowerCase() };
+      if (this.verified.size >= VERIFIED_TOKEN_ENTRIES) this.verified.delete(this.verified.keys().next().value as string);
+      this.verified.set(token, { principal, validUntil: Math.min(now + VERIFIED_TOKEN_TTL_MS, (payload.exp as number) * 1000) });
+      return principal;
     } catch (err) {
       if (err instanceof AuthError) throw err;
       if (err instanceof errors.JWTExpired) throw new AuthError(401, 'token_expired', 'token expired; obtain a new one');

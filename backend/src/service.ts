@@ -65,6 +65,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const redisUp = isRedisReady(redis) ? await within(500, () => redis.ping()) : 'down';
     // The api and worker keep serving from the database without Redis; realtime cannot deliver without it.
     checks.redis = redisUp === 'ok' ? 'ok' : config.role === 'realtime' ? 'down' : 'degraded';
+    // Kafka trouble shows as failing relay rounds; the worker keeps retrying (nothing is lost), so degraded, not down.
+    if (relay) checks.kafka = relay.consecutiveFailures >= 3 ? 'degraded' : 'ok';
     return checks;
   };
   const http = createHttpServer(config, log, metrics, ready);

@@ -230,7 +230,13 @@ describe('worker service: relay, activity consumer and cache warming', () => {
 
   test('worker readiness and metrics', async () => {
     const ready = await http(worker.port, 'GET', '/readyz');
-    expect(ready.json).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok' } });
+    expect(ready.json).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok', kafka: 'ok' } });
+    // A broker outage: the relay keeps failing, readiness says so (degraded: nothing is lost, it retries).
+    await db.pool.query(`INSERT INTO connecthub.outbox (topic, message_key, payload) VALUES ('messages', 'k', '{}')`);
+    kafka.failNextPublishes = 1000;
+    await waitFor(async () => (await http(worker.port, 'GET', '/readyz')).json.checks.kafka === 'degraded', 10_000, 'kafka degraded');
+    kafka.failNextPublishes = 0;
+    await waitFor(async () => (await http(worker.port, 'GET', '/readyz')).json.checks.kafka === 'ok', 15_000, 'kafka ok again');
     const m = await http(worker.port, 'GET', '/metrics');
     expect(m.text).toMatch(/outbox_published_total\{role="worker"\} [1-9]/);
     expect(m.text).toMatch(/events_consumed_total\{topic="feed-updates",outcome="ok",role="worker"\} [1-9]/);

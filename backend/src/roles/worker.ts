@@ -48,6 +48,8 @@ export interface RelayOptions {
 export class OutboxRelay {
   private running = false;
   private loop?: Promise<void>;
+  /** Consecutive failed rounds (0 after a successful publish or an empty round). */
+  consecutiveFailures = 0;
   private readonly batchSize: number;
   private readonly idleMs: number;
 
@@ -93,9 +95,11 @@ export class OutboxRelay {
         try {
           const n = await this.runOnce();
           backoff = 100;
+          this.consecutiveFailures = 0;
           if (n < this.batchSize) await sleep(this.idleMs);
         } catch (err) {
           this.metrics.outboxPublishFailures.inc();
+          this.consecutiveFailures += 1;
           this.log.warn({ err: (err as Error).message, retryInMs: backoff }, 'outbox publish failed; rows stay pending');
           await sleep(backoff);
           backoff = Math.min(backoff * 2, 5_000);
