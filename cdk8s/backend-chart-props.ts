@@ -280,7 +280,9 @@ export function validateBackendChartProps(props: BackendChartProps): void {
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(props.environment ?? '')) {
     bad('environment', props.environment, 'lowercase letters, digits and dashes, starting with a letter (max 31)');
   }
-  if (literal(props.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(props.region)) {
+  if (typeof props.region !== 'string' || isDeployTimeValue(props.region)) {
+    bad('region', props.region, 'an AWS region name known at synth (it names the NLBs), such as us-east-1');
+  } else if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(props.region)) {
     bad('region', props.region, 'an AWS region name such as us-east-1');
   }
   if (!['us', 'eu', 'ap'].includes(props.homeRegion)) bad('homeRegion', props.homeRegion, 'one of us, eu, ap');

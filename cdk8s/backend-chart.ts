@@ -22,8 +22,10 @@ import {
 import {
   AUTO_MODE_NLB_CLASS,
   BACKEND_NAMESPACE,
+  type LoadBalancedWorkload,
   WORKLOADS,
   type WorkloadName,
+  loadBalancerName,
   serviceAccountName,
   workloadObjectName,
 } from './workload-names';
@@ -62,10 +64,15 @@ export class BackendChart extends Chart {
   /** The namespace every backend object lives in. */
   public readonly namespaceName = BACKEND_NAMESPACE;
   /** Names of the LoadBalancer Services whose NLB hostnames the edge stack needs. */
-  public readonly loadBalancedServices: Readonly<Record<'api' | 'realtime', string>> = {
+  public readonly loadBalancedServices: Readonly<Record<LoadBalancedWorkload, string>> = {
     api: workloadObjectName('api'),
     realtime: workloadObjectName('realtime'),
   };
+  /**
+   * Names the NLBs are created with (`aws-load-balancer-name`), known at synth: the platform stack looks their ARNs
+   * up by these names for the CloudFront VPC origins.
+   */
+  public readonly loadBalancerNames: Readonly<Record<LoadBalancedWorkload, string>>;
   /** Effective settings per workload (for tests, the audit report and the cluster construct). */
   public readonly workloads: Readonly<Record<WorkloadName, RenderedWorkload>>;
 
@@ -80,6 +87,10 @@ export class BackendChart extends Chart {
     super(scope, id, { ...chartProps, namespace: BACKEND_NAMESPACE, disableResourceNameHashes: true });
     this.props = props;
     this.port = props.port ?? BACKEND_CONTRACT.defaultPort;
+    this.loadBalancerNames = {
+      api: loadBalancerName(props.environment, props.region, 'api'),
+      realtime: loadBalancerName(props.environment, props.region, 'realtime'),
+    };
     this.commonLabels = {
       'app.kubernetes.io/part-of': 'connecthub',
       'app.kubernetes.io/managed-by': 'cdk8s',
@@ -430,12 +441,14 @@ export class BackendChart extends Chart {
   }
 
   /** Auto Mode NLB (ip targets) with health checks on the readiness path. */
-  private loadBalancerService(w: 'api' | 'realtime'): void {
+  private loadBalancerService(w: LoadBalancedWorkload): void {
     const lb = this.props.loadBalancer ?? {};
     const tls = lb.certificateArn !== undefined;
     const tgAttributes = [`deregistration_delay.timeout_seconds=${lb.deregistrationDelaySeconds ?? 30}`];
     if (w === 'realtime') tgAttributes.push('stickiness.enabled=true', 'stickiness.type=source_ip');
     const annotations: Record<string, string> = {
+      // A fixed name, so the platform stack can find the NLB's ARN (the CloudFront VPC origin needs the ARN).
+      'service.beta.kubernetes.io/aws-load-balancer-name': this.loadBalancerNames[w],
       'service.beta.kubernetes.io/aws-load-balancer-scheme': lb.scheme ?? 'internal',
       'service.beta.kubernetes.io/aws-load-balancer-nlb-target-type': 'ip',
       'service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol': 'HTTP',

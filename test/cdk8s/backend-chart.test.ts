@@ -1,7 +1,7 @@
 import { Testing } from 'cdk8s';
 import { BackendChart, SECRETS_MOUNT_PATH, TERMINATION_MARGIN_SECONDS } from '../../cdk8s/backend-chart';
 import { DEFAULT_FEED_CACHE_TTL_SECONDS, DEFAULT_QUERY_CACHE_TTL_SECONDS, PATHS } from '../../backend/src/contract';
-import { WORKLOADS } from '../../cdk8s/workload-names';
+import { WORKLOADS, loadBalancerName, regionShortCode } from '../../cdk8s/workload-names';
 import { ASSET_HASH, chartProps } from './fixtures';
 import { checkWorkloadPolicies } from '../../cdk8s/workload-policy';
 
@@ -169,6 +169,32 @@ describe('services and network', () => {
       'service.beta.kubernetes.io/aws-load-balancer-healthcheck-path': '/readyz',
       'service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol': 'HTTP',
     });
+  });
+
+  test('each NLB gets a fixed name (known at synth) for the CloudFront VPC origin lookup', () => {
+    expect(chart.loadBalancerNames).toEqual({ api: 'connecthub-dev-use1-api', realtime: 'connecthub-dev-use1-rt' });
+    expect(find('Service', 'connecthub-api').metadata.annotations!['service.beta.kubernetes.io/aws-load-balancer-name']).toBe('connecthub-dev-use1-api');
+    expect(find('Service', 'connecthub-realtime').metadata.annotations!['service.beta.kubernetes.io/aws-load-balancer-name']).toBe('connecthub-dev-use1-rt');
+  });
+
+  test('NLB names stay within 32 characters, deterministic and distinct per environment, region and role', () => {
+    const envs = ['dev', 'staging', 'prod', 'pr-123456', 'a-very-long-environment-name-x', 'a-very-long-environment-name-y'];
+    const regions = ['us-east-1', 'eu-west-1', 'ap-southeast-1', 'us-gov-west-1'];
+    const names = envs.flatMap((e) => regions.flatMap((r) => (['api', 'realtime'] as const).map((w) => loadBalancerName(e, r, w))));
+    for (const n of names) {
+      expect(n.length).toBeLessThanOrEqual(32);
+      expect(n).toMatch(/^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/);
+      expect(n.startsWith('internal-')).toBe(false);
+    }
+    expect(new Set(names).size).toBe(names.length);
+    expect(loadBalancerName('staging', 'ap-southeast-1', 'realtime')).toBe('connecthub-staging-apse1-rt');
+    expect(regionShortCode('eu-central-1')).toBe('euc1');
+  });
+
+  test('the region must be a literal: it names the NLBs', () => {
+    expect(() => new BackendChart(Testing.app(), 'tok', chartProps({ region: '${Token[AWS.Region.12]}' }))).toThrow(
+      /region="\$\{Token\[AWS\.Region\.12\]\}": an AWS region name known at synth \(it names the NLBs\)/,
+    );
   });
 
   test('realtime: ClientIP affinity and NLB source-IP stickiness', () => {
