@@ -2,7 +2,7 @@
  * The ConnectHub EKS platform of one region: an EKS Auto Mode cluster (Kubernetes 1.35), its add-ons,
  * one least-privilege Pod Identity role per backend workload, KEDA with its own Pod Identity, an Amazon
  * Managed Service for Prometheus workspace fed by an agentless managed scraper (the request-rate metric
- * source), and `addBackendChart()` which applies the cdk8s backend chart and exposes the NLB hostnames.
+ * source), and `addBackendChart()` which applies the cdk8s backend chart and exposes the NLB hostnames and ARNs.
  *
  * No lookups: every version is pinned here (overridable through `versions`), nothing is resolved at synth.
  */
@@ -28,6 +28,7 @@ import {
   type WorkloadName,
   serviceAccountName,
 } from '../../cdk8s/workload-names';
+import { LoadBalancerLookup } from './load-balancer-lookup';
 
 /** Pinned versions of everything the cluster installs. Check before bumping (see docs/kubernetes.md). */
 export interface PlatformVersions {
@@ -183,13 +184,17 @@ export interface ConnectHubClusterProps {
   readonly tags?: Record<string, string>;
 }
 
-/** What `addBackendChart` returns: the applied manifest and the NLB hostnames for the edge stack. */
+/** What `addBackendChart` returns: the applied manifest and the NLBs' hostnames and ARNs for the edge stack. */
 export interface BackendDeployment {
   readonly manifest: eks.KubernetesManifest;
   /** DNS name of the api NLB (deploy-time value). */
   readonly apiLoadBalancerHostname: string;
   /** DNS name of the realtime NLB (deploy-time value). */
   readonly realtimeLoadBalancerHostname: string;
+  /** ARN of the api NLB, looked up by its fixed name (deploy-time value; a CloudFront VPC origin needs it). */
+  readonly apiLoadBalancerArn: string;
+  /** ARN of the realtime NLB, looked up by its fixed name (deploy-time value). */
+  readonly realtimeLoadBalancerArn: string;
 }
 
 const CLUSTER_NAME = /^[a-zA-Z][a-zA-Z0-9-_]{0,99}$/;
@@ -295,6 +300,10 @@ export class ConnectHubCluster extends Construct {
   public apiLoadBalancerHostname?: string;
   /** Set by `addBackendChart`: realtime NLB hostname. */
   public realtimeLoadBalancerHostname?: string;
+  /** Set by `addBackendChart`: api NLB ARN. */
+  public apiLoadBalancerArn?: string;
+  /** Set by `addBackendChart`: realtime NLB ARN. */
+  public realtimeLoadBalancerArn?: string;
 
   private readonly secretsCsi: eks.CfnAddon;
   private readonly workloadAssociations: eks.CfnPodIdentityAssociation[] = [];
@@ -512,7 +521,22 @@ export class ConnectHubCluster extends Construct {
     };
     this.apiLoadBalancerHostname = hostname(chart.loadBalancedServices.api, 'ApiLoadBalancerHostname');
     this.realtimeLoadBalancerHostname = hostname(chart.loadBalancedServices.realtime, 'RealtimeLoadBalancerHostname');
-    return { manifest, apiLoadBalancerHostname: this.apiLoadBalancerHostname, realtimeLoadBalancerHostname: this.realtimeLoadBalancerHostname };
+    // The controller names each NLB as the chart asks (aws-load-balancer-name); once the Service reports its
+    // hostname the NLB exists, and its ARN (what a CloudFront VPC origin takes) is read by that name.
+    const arn = (w: 'api' | 'realtime', id: string, after: string) => {
+      const lookup = new LoadBalancerLookup(this, id, { loadBalancerName: chart.loadBalancerNames[w], vpc: this.cluster.vpc });
+      lookup.node.addDependency(this.node.findChild(after));
+      return lookup.loadBalancerArn;
+    };
+    this.apiLoadBalancerArn = arn('api', 'ApiLoadBalancerLookup', 'ApiLoadBalancerHostname');
+    this.realtimeLoadBalancerArn = arn('realtime', 'RealtimeLoadBalancerLookup', 'RealtimeLoadBalancerHostname');
+    return {
+      manifest,
+      apiLoadBalancerHostname: this.apiLoadBalancerHostname,
+      realtimeLoadBalancerHostname: this.realtimeLoadBalancerHostname,
+      apiLoadBalancerArn: this.apiLoadBalancerArn,
+      realtimeLoadBalancerArn: this.realtimeLoadBalancerArn,
+    };
   }
 
   private createLogsKey(clusterName: string, removalPolicy: RemovalPolicy): kms.Key {

@@ -6,6 +6,7 @@ import { ConnectHubCluster, DEFAULT_PLATFORM_VERSIONS, type ConnectHubClusterPro
 import { App as Cdk8sApp } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { BackendChart } from '../../cdk8s/backend-chart';
+import { LoadBalancerLookup } from '../../constructs/eks/load-balancer-lookup';
 import { chartProps } from '../cdk8s/fixtures';
 import { ACCOUNT, MSK, TOPICS, buildPlatform, groupArn, topicArn, type Platform } from './harness';
 
@@ -184,6 +185,32 @@ describe('metrics pipeline and backend manifests', () => {
     for (const v of values) expect(v).toMatchObject({ ObjectType: 'service', ObjectNamespace: 'connecthub', JsonPath: '.status.loadBalancer.ingress[0].hostname' });
     expect(built.stack.resolve(built.platform.apiLoadBalancerHostname)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/ApiLoadBalancerHostname/), 'Value'] });
     expect(built.platform.realtimeLoadBalancerHostname).toBeDefined();
+  });
+
+  test('the NLB ARNs are looked up by the names the chart pins, after the Services report their hostnames', () => {
+    const lookups = ofType('Custom::LoadBalancerLookup');
+    expect(lookups).toHaveLength(2);
+    const byName = Object.fromEntries(lookups.map(([id, r]) => {
+      const create = JSON.parse(r.Properties.Create['Fn::Join'] ? r.Properties.Create['Fn::Join'][1].join('') : r.Properties.Create);
+      return [create.parameters.Names[0], { id, create, deps: r.DependsOn as string[] }];
+    }));
+    expect(Object.keys(byName).sort()).toEqual(['connecthub-dev-use1-api', 'connecthub-dev-use1-rt']);
+    const api = byName['connecthub-dev-use1-api'];
+    expect(api.create).toMatchObject({ service: 'ElasticLoadBalancingV2', action: 'describeLoadBalancers', outputPaths: ['LoadBalancers.0.LoadBalancerArn', 'LoadBalancers.0.DNSName'] });
+    expect(api.deps.some((d) => /ApiLoadBalancerHostname/.test(d))).toBe(true);
+    expect(byName['connecthub-dev-use1-rt'].deps.some((d) => /RealtimeLoadBalancerHostname/.test(d))).toBe(true);
+    expect(built.stack.resolve(built.platform.apiLoadBalancerArn)).toEqual({ 'Fn::GetAtt': [api.id, 'LoadBalancers.0.LoadBalancerArn'] });
+    // Least privilege: the one read-only action, which takes no resource-level permissions.
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([id]) => /LoadBalancerLookup/.test(id))
+      .flatMap(([, p]) => p.Properties.PolicyDocument.Statement);
+    expect(statements).toEqual([{ Action: 'elasticloadbalancing:DescribeLoadBalancers', Effect: 'Allow', Resource: '*' }, { Action: 'elasticloadbalancing:DescribeLoadBalancers', Effect: 'Allow', Resource: '*' }]);
+  });
+
+  test('a load balancer name that is not a literal ELB name is refused', () => {
+    const stack = new Stack(new App(), 'L', { env: { account: ACCOUNT, region: 'us-east-1' } });
+    expect(() => new LoadBalancerLookup(stack, 'Bad', { loadBalancerName: 'x'.repeat(33) })).toThrow(/loadBalancerName="x{33}": a literal load balancer name, 1-32 letters/);
+    expect(() => new LoadBalancerLookup(stack, 'Internal', { loadBalancerName: 'internal-api' })).toThrow(/not starting or ending with "-" nor starting with "internal-"/);
   });
 
   test('a chart that breaks the workload gate, or uses another port, is refused before it reaches the cluster', () => {
