@@ -23,7 +23,9 @@ export interface Started {
 
 /** Starts the bundled server for `role`; resolves when it logs "listening". */
 export function startBundled(role: 'api' | 'realtime', db: TestDb | undefined, prefix: string, jwks: Jwks, extra: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, [BUNDLE], {
+  // BENCH_NODE_ARGS reach the server's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, BUNDLE], {
     env: { PATH: process.env.PATH, ...env(role, db, prefix, jwks, { LOG_LEVEL: 'info', ...extra }) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -12,6 +12,7 @@
  * BENCH_INFLIGHT (concurrent sends, default 16).
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import { cleanRedis, seedUser } from '../test/helpers';
 import { buildBundle, cleanup, createTestDb, machine, onCleanup, percentile, round, startBundled, startJwks, stop, Started } from './common';
@@ -123,11 +124,21 @@ async function main() {
   delivery.sort((a, b) => a - b);
   endToEnd.sort((a, b) => a - b);
   const open = sockets.filter((s) => s.readyState === WebSocket.OPEN).length;
+  // Resident memory of each realtime pod with its sockets open (Linux /proc; null elsewhere).
+  const rssMiB = [podA, podB].map((p) => {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p!.child.pid}/status`, 'utf8'))?.[1]);
+      return round(kb / 1024, 1);
+    } catch {
+      return null;
+    }
+  });
   const result = {
     bench: 'realtime',
     sockets: SOCKETS,
     socketsOpenAtEnd: open,
     pods: 2,
+    podRssMiB: rssMiB,
     connectSeconds,
     targetRatePerSecond: RATE,
     achievedRatePerSecond: round(sent / sendSeconds, 1),
