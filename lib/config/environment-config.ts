@@ -14,6 +14,18 @@ export type EnvironmentKind = 'dev' | 'staging' | 'prod' | 'preview';
 export const WORKLOADS = ['api', 'realtime', 'worker'] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
+/**
+ * Cross-region Kafka replication (MSK Replicator from the primary region's cluster into each secondary region's).
+ * MSK accepts multi-VPC IAM connectivity, which a cross-region replicator source needs, only on an existing cluster,
+ * so it is switched on in two deploys:
+ * - `off`: no replication; nothing is published for it;
+ * - `prepare`: the primary cluster gets multi-VPC IAM connectivity and the replicator's cluster policy and security
+ *   group, and publishes what the secondaries need; no replicator yet;
+ * - `on`: as `prepare`, plus one replicator per secondary region, pulling the application topics from the primary.
+ */
+export const KAFKA_REPLICATION_MODES = ['off', 'prepare', 'on'] as const;
+export type KafkaReplicationMode = (typeof KAFKA_REPLICATION_MODES)[number];
+
 /** A min/max pair, used for overrides of derived replica bounds. */
 export interface ReplicaBounds {
   /** Lower bound (at least 1). */
@@ -88,6 +100,12 @@ export interface EnvironmentConfig {
   readonly clusterAccess: ClusterAccessConfig;
   /** Addresses that receive alarm notifications (email). */
   readonly alarmEmails: readonly string[];
+  /**
+   * Cross-region Kafka replication phase (see {@link KAFKA_REPLICATION_MODES}); `-c <env>:kafkaReplication=...`.
+   * Only provisioned MSK (tiers other than `dev`) can be a replicator source.
+   * @default 'off'
+   */
+  readonly kafkaReplication?: KafkaReplicationMode;
   /** Optional overrides of the derived pod bounds per workload. */
   readonly replicaOverrides?: Partial<Record<WorkloadName, ReplicaBounds>>;
 }

@@ -31,6 +31,7 @@ const dev: EnvironmentConfig = {
   edge: { ...sharedEdge, priceClass: 'PriceClass_100', wafRateLimitPer5Minutes: 1000 },
   clusterAccess: { adminRoleArns: [], publicEndpointCidrs: [], deployerIsClusterAdmin: true },
   alarmEmails: [],
+  kafkaReplication: 'off',
 };
 
 /** staging: two regions at launch size, data kept, prod-like topology (3 AZs, NAT per AZ). */
@@ -48,6 +49,7 @@ const staging: EnvironmentConfig = {
   edge: { ...sharedEdge, priceClass: 'PriceClass_100' },
   clusterAccess: { adminRoleArns: [], publicEndpointCidrs: [], deployerIsClusterAdmin: true },
   alarmEmails: [],
+  kafkaReplication: 'off',
 };
 
 /** prod: three regions at the six-month tier (switch with `-c prod:tier=one-year`), data kept and protected. */
@@ -69,6 +71,7 @@ const prod: EnvironmentConfig = {
   edge: { ...sharedEdge, wafRateLimitPer5Minutes: 5000 },
   clusterAccess: { adminRoleArns: [], publicEndpointCidrs: [], deployerIsClusterAdmin: false },
   alarmEmails: [],
+  kafkaReplication: 'off',
 };
 
 /** The long-lived environments, by name. */

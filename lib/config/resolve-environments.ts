@@ -1,5 +1,5 @@
 import { ConfigProblem, ConfigValidationError } from './config-error';
-import { CapacityTierName, EnvironmentConfig, RegionConfig } from './environment-config';
+import { CapacityTierName, EnvironmentConfig, KafkaReplicationMode, RegionConfig } from './environment-config';
 import {
   ENVIRONMENT_NAME_PATTERN,
   KNOWN_ENVIRONMENT_NAMES,
@@ -19,7 +19,8 @@ export const DEFAULT_SELECTION = ['dev', 'staging', 'prod'] as const;
  * - `account`: account id for every selected environment;
  * - `<env>:account`, `<env>:tier`, `<env>:regions` (comma list, primary first), `<env>:domainName` with
  *   `<env>:hostedZoneId`,
- *   `<env>:alarmEmails`, `<env>:adminRoleArns`, `<env>:publicEndpointCidrs` (comma lists).
+ *   `<env>:alarmEmails`, `<env>:adminRoleArns`, `<env>:publicEndpointCidrs` (comma lists),
+ *   `<env>:kafkaReplication` (`off`, `prepare` or `on`).
  */
 export type ContextReader = (key: string) => unknown;
 
@@ -80,6 +81,7 @@ function applyOverrides(base: EnvironmentConfig, read: ContextReader): Environme
     regions: regions ? regionsFromOverride(base, regions) : base.regions,
     edge: domainName || hostedZoneId ? { ...base.edge, domainName, hostedZoneId } : base.edge,
     alarmEmails: asList(key('alarmEmails')) ?? base.alarmEmails,
+    kafkaReplication: (asString(key('kafkaReplication')) as KafkaReplicationMode | undefined) ?? base.kafkaReplication,
     clusterAccess: {
       ...base.clusterAccess,
       adminRoleArns: asList(key('adminRoleArns')) ?? base.clusterAccess.adminRoleArns,

@@ -1,6 +1,6 @@
 import { ConfigProblem } from './config-error';
 import { cidrsOverlap, parseCidr } from './cidr';
-import { CAPACITY_TIERS, EnvironmentConfig, WORKLOADS } from './environment-config';
+import { CAPACITY_TIERS, EnvironmentConfig, KAFKA_REPLICATION_MODES, WORKLOADS } from './environment-config';
 import { ENVIRONMENT_NAME_PATTERN, PREVIEW_NAME_PATTERN } from './environments';
 import { KNOWN_REGION_ZONES } from './regions';
 
@@ -49,6 +49,7 @@ export function validateEnvironment(env: EnvironmentConfig): ConfigProblem[] {
   }
 
   validateRegions(env, add);
+  validateKafkaReplication(env, add);
 
   const edge = env.edge;
   if (!PRICE_CLASSES.includes(edge.priceClass)) add('edge.priceClass', edge.priceClass, `one of ${PRICE_CLASSES.join(', ')}`);
@@ -89,6 +90,25 @@ export function validateEnvironment(env: EnvironmentConfig): ConfigProblem[] {
     if (bounds.min > bounds.max) add(`replicaOverrides.${workload}.min`, bounds.min, `at most max (${bounds.max})`);
   }
   return problems;
+}
+
+/**
+ * Cross-region Kafka replication: a known phase; only a provisioned primary cluster (MSK Serverless, the `dev`
+ * tier, has no multi-VPC connectivity) and, for `on`, at least one secondary region to replicate into.
+ */
+function validateKafkaReplication(env: EnvironmentConfig, add: (field: string, value: unknown, allowed: string) => void): void {
+  const mode = env.kafkaReplication ?? 'off';
+  if (!(KAFKA_REPLICATION_MODES as readonly string[]).includes(mode)) {
+    add('kafkaReplication', mode, `one of ${KAFKA_REPLICATION_MODES.join(', ')}`);
+    return;
+  }
+  if (mode === 'off') return;
+  // The capacity model gives the dev tier (dev and pr-N) MSK Serverless.
+  if (env.tier === 'dev') {
+    add('kafkaReplication', mode, `off: tier dev runs MSK Serverless, which cannot be a cross-region replicator source (use a provisioned tier: ${CAPACITY_TIERS.filter((t) => t !== 'dev').join(', ')})`);
+  } else if (mode === 'on' && env.regions.length < 2) {
+    add('kafkaReplication', mode, `off or prepare: on needs a secondary region to replicate into, and ${env.name} has ${env.regions.length} region(s)`);
+  }
 }
 
 function validateRegions(env: EnvironmentConfig, add: (field: string, value: unknown, allowed: string) => void): void {

@@ -174,3 +174,59 @@ describe('environment validation', () => {
     ]);
   });
 });
+
+describe('kafkaReplication', () => {
+  const staging = LONG_LIVED_ENVIRONMENTS.staging;
+
+  test("defaults to off everywhere, and off is valid in every environment", () => {
+    for (const env of [...Object.values(LONG_LIVED_ENVIRONMENTS), previewEnvironment('pr-9')]) {
+      expect(env.kafkaReplication ?? 'off').toBe('off');
+      expect(problemsOf({ ...env, kafkaReplication: 'off' })).toEqual([]);
+    }
+    expect(problemsOf({ ...prod, kafkaReplication: undefined })).toEqual([]);
+  });
+
+  test('prepare and on are valid for the provisioned multi-region environments', () => {
+    for (const mode of ['prepare', 'on'] as const) {
+      expect(problemsOf({ ...prod, kafkaReplication: mode })).toEqual([]);
+      expect(problemsOf({ ...staging, kafkaReplication: mode })).toEqual([]);
+    }
+  });
+
+  test('an unknown value names the field, the value and the allowed ones', () => {
+    expect(problemsOf({ ...prod, kafkaReplication: 'yes' as never })).toEqual([
+      'prod.kafkaReplication | "yes" | one of off, prepare, on',
+    ]);
+  });
+
+  test('MSK Serverless (dev tier: dev and pr-N) refuses anything but off', () => {
+    expect(problemsOf({ ...LONG_LIVED_ENVIRONMENTS.dev, kafkaReplication: 'prepare' })).toEqual([
+      'dev.kafkaReplication | "prepare" | off: tier dev runs MSK Serverless, which cannot be a cross-region replicator source (use a provisioned tier: launch, six-month, one-year)',
+    ]);
+    expect(problemsOf({ ...previewEnvironment('pr-4'), kafkaReplication: 'on' }).map((p) => p.split(' | ').slice(0, 2).join(' | '))).toEqual([
+      'pr-4.kafkaReplication | "on"',
+    ]);
+    expect(problemsOf({ ...staging, tier: 'dev', kafkaReplication: 'on' })[0]).toContain('staging.kafkaReplication | "on" | off: tier dev runs MSK Serverless');
+  });
+
+  test('on needs a secondary region; prepare is allowed with one region', () => {
+    const single = { ...prod, regions: prod.regions.slice(0, 1) };
+    expect(problemsOf({ ...single, kafkaReplication: 'on' })).toEqual([
+      'prod.kafkaReplication | "on" | off or prepare: on needs a secondary region to replicate into, and prod has 1 region(s)',
+    ]);
+    expect(problemsOf({ ...single, kafkaReplication: 'prepare' })).toEqual([]);
+  });
+
+  test('-c <env>:kafkaReplication overrides one environment; a bad value fails resolution with one clear message', () => {
+    const envs = resolveEnvironments(context({ env: 'staging,prod', 'prod:kafkaReplication': 'on' }));
+    expect(envs.map((e) => `${e.name}=${e.kafkaReplication}`)).toEqual(['staging=off', 'prod=on']);
+    expect(resolveEnvironments(context({ env: 'staging', 'staging:kafkaReplication': ' prepare ' }))[0].kafkaReplication).toBe('prepare');
+
+    const error = thrownBy(() => resolveEnvironments(context({ env: 'dev,prod', 'dev:kafkaReplication': 'on', 'prod:kafkaReplication': 'ON' })));
+    expect(error.problems.map((p) => `${p.field} | ${JSON.stringify(p.value)}`)).toEqual([
+      'dev.kafkaReplication | "on"',
+      'prod.kafkaReplication | "ON"',
+    ]);
+    expect(error.message).toContain('prod.kafkaReplication = "ON": one of off, prepare, on');
+  });
+});
