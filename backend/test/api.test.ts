@@ -291,7 +291,8 @@ describe('compression, rate limits and metrics', () => {
 
   test('requests beyond the per-user limit get 429 with a clear message', async () => {
     const b = loadBundle();
-    const limited = await b.startService(b.loadConfig(env('api', db, uniquePrefix('rl'), jwks, { RATE_LIMIT_PER_MINUTE: '3' })), { host: '127.0.0.1' });
+    const rlPrefix = uniquePrefix('rl');
+    const limited = await b.startService(b.loadConfig(env('api', db, rlPrefix, jwks, { RATE_LIMIT_PER_MINUTE: '3' })), { host: '127.0.0.1' });
     try {
       const t = jwks.token(carol);
       const statuses = [];
@@ -303,6 +304,7 @@ describe('compression, rate limits and metrics', () => {
       expect((await http(limited.port, 'GET', `/v1/users/${bob}`, { token: tBob })).status).toBe(200);
     } finally {
       await limited.shutdown();
+      await cleanRedis(rlPrefix);
     }
   });
 
