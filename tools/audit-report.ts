@@ -11,7 +11,6 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { buildAuditReport, renderAuditJson, renderAuditMarkdown } from '../audit/audit-report';
 import { AssemblyReadError, readAssembly } from '../audit/cloud-assembly';
-import { cdkJsonContext } from '../lib/connecthub-app';
 import { ConfigValidationError } from '../lib/config/config-error';
 import { EnvironmentConfig } from '../lib/config/environment-config';
 import { resolveEnvironments } from '../lib/config/resolve-environments';
@@ -40,6 +39,14 @@ export function parseArguments(argv: readonly string[]): Options {
     }
   }
   return options;
+}
+
+/**
+ * cdk.json's context, read directly: importing the app module would load aws-cdk-lib and every construct, seconds of
+ * start-up this tool does not need.
+ */
+function cdkJsonContext(): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'cdk.json'), 'utf8')).context ?? {};
 }
 
 /** The configuration of one synthesized environment, resolved with the same context as the synth. */
