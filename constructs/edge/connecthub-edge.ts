@@ -1,14 +1,14 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { ApiOriginRouting } from './api-origin-routing';
 import { acknowledgeEdgeFindings } from './edge-acknowledgments';
 import { EdgePolicies } from './edge-policies';
-import { ConnectHubEdgeProps, DEFAULT_CONTENT_SECURITY_POLICY, resolveImageOptions, resolveWafOptions } from './edge-props';
+import { ConnectHubEdgeProps, DEFAULT_CONTENT_SECURITY_POLICY, InternalLoadBalancer, resolveImageOptions, resolveWafOptions } from './edge-props';
 import { EdgeStorage } from './edge-storage';
 import { EdgeWebAcl } from './edge-web-acl';
 import { IMAGE_PATH_PREFIX, ImageOptimization } from './image-optimization';
@@ -36,8 +36,11 @@ export const EDGE_PATHS = {
  * | `/assets/*`   | static bucket                            | 1 year, immutable         |
  * | `/media/*`    | media bucket (OAC, Origin Shield)        | 7 days, Range passes      |
  * | `/images/*`   | transformed bucket → transform Lambda    | 7 days, key = normalized  |
- * | `/api/*`      | regional API (latency DNS)               | not cached                |
- * | `/ws*`        | regional API (WebSocket)                 | not cached                |
+ * | `/api/*`      | api NLB (VPC origin, active region)      | not cached                |
+ * | `/ws*`        | realtime NLB (VPC origin, WebSocket)     | not cached                |
+ *
+ * The NLBs stay internal: each region's api and realtime NLB is an `AWS::CloudFront::VpcOrigin`, which CloudFront
+ * reaches through network interfaces it places in that VPC.
  */
 export class ConnectHubEdge extends Construct {
   readonly distribution: cloudfront.Distribution;
@@ -46,12 +49,14 @@ export class ConnectHubEdge extends Construct {
   readonly images: ImageOptimization;
   readonly invalidation: MediaInvalidation;
   readonly waf: EdgeWebAcl;
-  /** Present when `hostedZone` is given. */
-  readonly apiRouting?: ApiOriginRouting;
   /** Present when `staticAssetsPath` is given. */
   readonly staticDeployment?: StaticAssetsDeployment;
-  /** Hostname CloudFront uses for the API origin. */
-  readonly apiOriginDomainName: string;
+  /** VPC origin of each region's api NLB, by region. */
+  readonly apiVpcOrigins: Readonly<Record<string, cloudfront.VpcOrigin>>;
+  /** VPC origin of each region's realtime NLB, by region. */
+  readonly realtimeVpcOrigins: Readonly<Record<string, cloudfront.VpcOrigin>>;
+  /** The region whose VPC origins serve `/api/*` and `/ws*`. */
+  readonly activeApiRegion: string;
 
   /** The media bucket (originals under `media/`); pass its name to other stacks as a plain value. */
   get mediaBucket(): s3.Bucket {
@@ -92,25 +97,38 @@ export class ConnectHubEdge extends Construct {
       encryptionKey: this.storage.key,
     });
 
-    if (props.hostedZone) {
-      this.apiRouting = new ApiOriginRouting(this, 'ApiRouting', {
-        hostedZone: props.hostedZone,
-        apiOrigins: props.apiOrigins,
-        healthCheckPath: props.apiHealthCheckPath ?? '/healthz',
+    // One VPC origin per region and role. Only the active region's are attached to the distribution; the others
+    // exist so that moving the API to another region does not wait for VPC origin creation.
+    const vpcOrigin = (role: 'Api' | 'Realtime', region: string, lb: InternalLoadBalancer) => {
+      const nlb = elbv2.NetworkLoadBalancer.fromNetworkLoadBalancerAttributes(this, `${role}Nlb-${region}`, {
+        loadBalancerArn: lb.loadBalancerArn,
+        loadBalancerDnsName: lb.domainName,
       });
-      this.apiOriginDomainName = this.apiRouting.domainName;
-    } else {
-      this.apiOriginDomainName = props.apiOrigins[0].domainName;
+      return new cloudfront.VpcOrigin(this, `${role}VpcOrigin-${region}`, {
+        endpoint: cloudfront.VpcOriginEndpoint.networkLoadBalancer(nlb),
+        // Plain HTTP on the NLB's port 80, over CloudFront's network interfaces inside the VPC: the NLB has no
+        // certificate (its name is an elb.amazonaws.com name no public certificate can cover). See docs/edge.md.
+        protocolPolicy: cloudfront.OriginProtocolPolicy.HTTP_ONLY,
+        httpPort: 80,
+        httpsPort: 443,
+      });
+    };
+    const apiVpcOrigins: Record<string, cloudfront.VpcOrigin> = {};
+    const realtimeVpcOrigins: Record<string, cloudfront.VpcOrigin> = {};
+    for (const origin of props.apiOrigins) {
+      apiVpcOrigins[origin.region] = vpcOrigin('Api', origin.region, origin.api);
+      realtimeVpcOrigins[origin.region] = vpcOrigin('Realtime', origin.region, origin.realtime);
     }
+    this.apiVpcOrigins = apiVpcOrigins;
+    this.realtimeVpcOrigins = realtimeVpcOrigins;
+    this.activeApiRegion = props.activeApiRegion ?? props.primaryRegion;
+    const active = props.apiOrigins.find((o) => o.region === this.activeApiRegion)!;
 
     const staticOrigin = origins.S3BucketOrigin.withOriginAccessControl(this.storage.staticBucket, originShield);
     const mediaOrigin = origins.S3BucketOrigin.withOriginAccessControl(this.storage.mediaBucket, originShield);
-    const apiOrigin = new origins.HttpOrigin(this.apiOriginDomainName, {
-      protocolPolicy: cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-      originSslProtocols: [cloudfront.OriginSslPolicy.TLS_V1_2],
-      readTimeout: Duration.seconds(30),
-      keepaliveTimeout: Duration.seconds(60),
-    });
+    const timeouts = { readTimeout: Duration.seconds(30), keepaliveTimeout: Duration.seconds(60) };
+    const apiOrigin = origins.VpcOrigin.withVpcOrigin(apiVpcOrigins[active.region], { domainName: active.api.domainName, ...timeouts });
+    const realtimeOrigin = origins.VpcOrigin.withVpcOrigin(realtimeVpcOrigins[active.region], { domainName: active.realtime.domainName, ...timeouts });
 
     const https = cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS;
     const certificate = props.certificateArn
@@ -188,7 +206,7 @@ export class ConnectHubEdge extends Construct {
           compress: true,
         },
         [EDGE_PATHS.webSocket]: {
-          origin: apiOrigin,
+          origin: realtimeOrigin,
           viewerProtocolPolicy: https,
           allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
           cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,

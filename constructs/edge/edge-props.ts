@@ -2,20 +2,22 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as logs from 'aws-cdk-lib/aws-logs';
 
-/** One regional API entry point (the regional load balancer's DNS name). */
-export interface ApiRegionalOrigin {
-  /** AWS region of the load balancer, e.g. `eu-west-1` (used for latency routing). */
-  readonly region: string;
-  /** DNS name of the load balancer (or the regional API hostname). */
+/** One internal Network Load Balancer that CloudFront reaches as a VPC origin. */
+export interface InternalLoadBalancer {
+  /** ARN of the load balancer (`arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/net/<name>/<id>`). */
+  readonly loadBalancerArn: string;
+  /** Its DNS name (the origin's domain name). */
   readonly domainName: string;
 }
 
-/** A Route 53 public hosted zone, given by plain values (no lookup at synth). */
-export interface EdgeHostedZone {
-  /** Hosted zone id, e.g. `Z0123456789ABCDEFGHIJ`. */
-  readonly hostedZoneId: string;
-  /** Zone apex, e.g. `connecthub.example.com`. */
-  readonly zoneName: string;
+/** The backend's load balancers in one region: the HTTP API and the WebSocket gateway each have their own NLB. */
+export interface ApiRegionalOrigin {
+  /** AWS region of the load balancers, e.g. `eu-west-1`. */
+  readonly region: string;
+  /** NLB of the api Service (`/api/*`). */
+  readonly api: InternalLoadBalancer;
+  /** NLB of the realtime Service (`/ws*`, WebSockets). */
+  readonly realtime: InternalLoadBalancer;
 }
 
 /** Geo restriction applied to the whole distribution. */
@@ -64,16 +66,18 @@ export interface EdgeWafOptions {
 export interface ConnectHubEdgeProps {
   /** Primary region of the environment: Origin Shield region for the S3 and image origins. */
   readonly primaryRegion: string;
-  /** Regional API origins, primary region first. */
+  /**
+   * The internal load balancers of every region, primary region first. Each becomes a CloudFront VPC origin
+   * (`AWS::CloudFront::VpcOrigin`), so nothing has to be internet-facing.
+   */
   readonly apiOrigins: readonly ApiRegionalOrigin[];
   /**
-   * Hosted zone for latency-routed `api-origin.<zone>` records (one per region). Without it the distribution
-   * sends API traffic to the primary region's origin.
-   * @default - no DNS records; primary API origin only
+   * Region whose VPC origins serve `/api/*` and `/ws*`. A VPC origin is tied to one load balancer, so CloudFront
+   * cannot pick a region per request by DNS; the other regions' VPC origins stay created (creating one takes
+   * minutes) so that moving the API is a change of this value.
+   * @default - the primary region
    */
-  readonly hostedZone?: EdgeHostedZone;
-  /** Health-check path of the regional APIs (used by the latency records). @default '/healthz' */
-  readonly apiHealthCheckPath?: string;
+  readonly activeApiRegion?: string;
   /**
    * ACM certificate (us-east-1) for `aliases`. Without it the distribution uses the default
    * `*.cloudfront.net` certificate.

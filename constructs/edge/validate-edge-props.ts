@@ -4,6 +4,7 @@ import { ConnectHubEdgeProps, resolveImageOptions, resolveWafOptions } from './e
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
 const HOSTNAME = /^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+const NLB_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:([a-z0-9-]+):\d{12}:loadbalancer\/net\/[A-Za-z0-9-]{1,32}\/[0-9a-f]+$/;
 const CERT_ARN = /^arn:aws[a-z-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[0-9a-f-]+$/;
 
 function show(value: unknown): string {
@@ -27,7 +28,7 @@ export function validateEdgeProps(props: ConnectHubEdgeProps, stackRegion: strin
   }
 
   if (props.apiOrigins.length === 0) {
-    problems.push('apiOrigins is empty; give at least the primary region\'s API origin (primary first)');
+    problems.push('apiOrigins is empty; give at least the primary region\'s load balancers (primary first)');
   }
   const seen = new Set<string>();
   props.apiOrigins.forEach((origin, i) => {
@@ -36,27 +37,35 @@ export function validateEdgeProps(props: ConnectHubEdgeProps, stackRegion: strin
       check(!seen.has(origin.region), `apiOrigins[${i}].region ${show(origin.region)} is listed twice; one origin per region`);
       seen.add(origin.region);
     }
-    if (known(origin.domainName)) {
-      check(HOSTNAME.test(origin.domainName) && !origin.domainName.startsWith('*'),
-        `apiOrigins[${i}].domainName ${show(origin.domainName)} is not a DNS name`);
+    for (const role of ['api', 'realtime'] as const) {
+      const lb = origin[role];
+      if (!lb) {
+        problems.push(`apiOrigins[${i}].${role} is missing; give the ${role} NLB's loadBalancerArn and domainName`);
+        continue;
+      }
+      if (known(lb.domainName)) {
+        check(HOSTNAME.test(lb.domainName) && !lb.domainName.startsWith('*'),
+          `apiOrigins[${i}].${role}.domainName ${show(lb.domainName)} is not a DNS name`);
+      }
+      if (known(lb.loadBalancerArn)) {
+        const match = NLB_ARN.exec(lb.loadBalancerArn);
+        check(match !== null,
+          `apiOrigins[${i}].${role}.loadBalancerArn ${show(lb.loadBalancerArn)} is not a Network Load Balancer ARN (arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/net/<name>/<id>)`);
+        if (match && known(origin.region)) {
+          check(match[1] === origin.region,
+            `apiOrigins[${i}].${role}.loadBalancerArn ${show(lb.loadBalancerArn)} is in ${show(match[1])}, not in its entry's region ${show(origin.region)}`);
+        }
+      }
     }
   });
   if (props.apiOrigins.length > 0 && known(props.apiOrigins[0].region) && known(props.primaryRegion)) {
     check(props.apiOrigins[0].region === props.primaryRegion,
       `apiOrigins[0].region ${show(props.apiOrigins[0].region)} must be the primary region ${show(props.primaryRegion)} (primary first)`);
   }
-
-  if (props.hostedZone) {
-    if (known(props.hostedZone.hostedZoneId)) {
-      check(/^Z[A-Z0-9]{1,32}$/.test(props.hostedZone.hostedZoneId), `hostedZone.hostedZoneId ${show(props.hostedZone.hostedZoneId)} is not a Route 53 zone id (Z...)`);
-    }
-    if (known(props.hostedZone.zoneName)) {
-      check(HOSTNAME.test(props.hostedZone.zoneName) && !props.hostedZone.zoneName.startsWith('*'),
-        `hostedZone.zoneName ${show(props.hostedZone.zoneName)} is not a DNS name`);
-    }
+  if (props.activeApiRegion !== undefined && known(props.activeApiRegion)) {
+    check(seen.has(props.activeApiRegion),
+      `activeApiRegion ${show(props.activeApiRegion)} has no entry in apiOrigins (regions: ${show([...seen])})`);
   }
-  check(props.apiHealthCheckPath === undefined || /^\/[\x21-\x7e]{0,254}$/.test(props.apiHealthCheckPath),
-    `apiHealthCheckPath ${show(props.apiHealthCheckPath)} must start with "/" and hold no spaces`);
 
   const aliases = props.aliases ?? [];
   if (props.certificateArn !== undefined && known(props.certificateArn)) {

@@ -28,8 +28,8 @@ const PRICE_CLASSES: Record<EnvironmentConfig['edge']['priceClass'], cloudfront.
 
 /**
  * Global (us-east-1): the environment's CloudFront distribution, WAF, image optimization and invalidation. The
- * regional API origins are the load balancers the platform stacks publish: read directly in this region, through
- * a cross-region parameter read elsewhere.
+ * api and realtime origins are the internal NLBs the platform stacks publish (ARN and hostname), reached as
+ * CloudFront VPC origins: read directly in this region, through a cross-region parameter read elsewhere.
  */
 export class EdgeStack extends Stack {
   public readonly edge: ConnectHubEdge;
@@ -37,21 +37,25 @@ export class EdgeStack extends Stack {
   constructor(scope: Construct, id: string, props: EdgeStackProps) {
     super(scope, id, props);
     const { config, protection } = props;
+    // Same region: a CloudFormation SSM parameter reference; other regions: a deploy-time cross-region read.
+    const read = (region: string, key: string) => region === this.region
+      ? readValue(this, config.name, region, key)
+      : new CrossRegionParameter(this, `${crossRegionId(key)}-${region}`, { envName: config.name, sourceRegion: region, key }).value;
     const apiOrigins: ApiRegionalOrigin[] = config.regions.map(({ region }) => ({
       region,
-      domainName: region === this.region
-        ? readValue(this, config.name, region, PLATFORM_KEYS.apiLoadBalancerHostname)
-        : new CrossRegionParameter(this, `ApiOrigin-${region}`, {
-          envName: config.name,
-          sourceRegion: region,
-          key: PLATFORM_KEYS.apiLoadBalancerHostname,
-        }).value,
+      api: {
+        loadBalancerArn: read(region, PLATFORM_KEYS.apiLoadBalancerArn),
+        domainName: read(region, PLATFORM_KEYS.apiLoadBalancerHostname),
+      },
+      realtime: {
+        loadBalancerArn: read(region, PLATFORM_KEYS.realtimeLoadBalancerArn),
+        domainName: read(region, PLATFORM_KEYS.realtimeLoadBalancerHostname),
+      },
     }));
     const { edge } = config;
     this.edge = new ConnectHubEdge(this, 'Edge', {
       primaryRegion: config.regions[0].region,
       apiOrigins,
-      hostedZone: edge.domainName && edge.hostedZoneId ? { zoneName: edge.domainName, hostedZoneId: edge.hostedZoneId } : undefined,
       priceClass: PRICE_CLASSES[edge.priceClass],
       geoRestriction: edge.geoRestriction.type === 'none' ? undefined : { type: edge.geoRestriction.type, countries: edge.geoRestriction.countries },
       logRetention: protection.logRetention,
@@ -61,4 +65,10 @@ export class EdgeStack extends Stack {
     publishValue(this, config.name, this.region, EDGE_KEYS.distributionId, this.edge.distribution.distributionId);
     publishValue(this, config.name, this.region, EDGE_KEYS.distributionDomainName, this.edge.distribution.distributionDomainName);
   }
+}
+
+/** Construct id of a cross-region read. The api hostname keeps the id it had before the VPC origins (no replacement). */
+function crossRegionId(key: string): string {
+  if (key === PLATFORM_KEYS.apiLoadBalancerHostname) return 'ApiOrigin';
+  return key.replace(/^platform\//, '').replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
 }

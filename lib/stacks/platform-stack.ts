@@ -13,7 +13,7 @@ import { CapacityPlan } from '../capacity/capacity-model';
 import { EnvironmentConfig, RegionConfig, WORKLOADS, WorkloadName } from '../config/environment-config';
 import { homeRegionCode } from '../config/regions';
 import { DataProtection } from '../policy/data-protection';
-import { CrossRegionParameter } from '../wiring/cross-region-parameter';
+import { CrossRegionParameter, acknowledgeAwsCustomResourceFunction } from '../wiring/cross-region-parameter';
 import { PLATFORM_KEYS } from '../wiring/platform-keys';
 import { importVpc, publishValue, readValue } from '../wiring/shared-parameters';
 import { CACHE_PORT, CACHE_STREAMING_KEYS } from './cache-streaming-stack';
@@ -32,8 +32,8 @@ export interface PlatformStackProps extends StackProps {
 /**
  * Per-region, stateless: the EKS Auto Mode cluster with its add-ons and Pod Identity roles, the backend image (built
  * from `backend/` at deploy) and the cdk8s chart of the api, realtime and worker workloads, configured from the
- * database, cache/streaming and identity stacks' shared parameters. Publishes the load-balancer hostnames for the
- * edge stack.
+ * database, cache/streaming and identity stacks' shared parameters. Publishes the internal load balancers' hostnames
+ * and ARNs for the edge stack's CloudFront VPC origins.
  */
 export class PlatformStack extends Stack {
   public readonly cluster: ConnectHubCluster;
@@ -180,6 +180,10 @@ export class PlatformStack extends Stack {
 
     publishValue(this, env, region, PLATFORM_KEYS.apiLoadBalancerHostname, deployment.apiLoadBalancerHostname);
     publishValue(this, env, region, PLATFORM_KEYS.realtimeLoadBalancerHostname, deployment.realtimeLoadBalancerHostname);
+    publishValue(this, env, region, PLATFORM_KEYS.apiLoadBalancerArn, deployment.apiLoadBalancerArn);
+    publishValue(this, env, region, PLATFORM_KEYS.realtimeLoadBalancerArn, deployment.realtimeLoadBalancerArn);
+    // The NLB lookups run in the VPC through CDK's AwsCustomResource function (shared with the cross-region reads).
+    acknowledgeAwsCustomResourceFunction(this, true);
     publishValue(this, env, region, PLATFORM_KEYS.clusterName, this.cluster.cluster.clusterName);
   }
 }

@@ -3,10 +3,10 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { BASE_PROPS, EdgeFixture, nagViolations, synthEdge } from './edge-fixture';
+import { BASE_PROPS, EdgeFixture, nagViolations, regionalOrigin, synthEdge } from './edge-fixture';
 
 /**
- * Every optional prop set: custom domain + certificate, latency-routed API origins in three regions,
+ * Every optional prop set: custom domain + certificate, VPC origins in three regions with the API moved to the second,
  * geo restriction, static deploy, custom WAF and image bounds, and a destroyable (dev-like) removal policy.
  */
 const CERT = 'arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-1111-2222-3333-444455556666';
@@ -16,12 +16,8 @@ let config: any;
 beforeAll(() => {
   f = synthEdge({
     primaryRegion: 'us-east-1',
-    apiOrigins: [
-      ...BASE_PROPS.apiOrigins,
-      { region: 'ap-southeast-1', domainName: 'api-apse1.elb.example.net' },
-    ],
-    hostedZone: { hostedZoneId: 'Z0123456789ABCDEFGHIJ', zoneName: 'connecthub.example.com' },
-    apiHealthCheckPath: '/api/health',
+    apiOrigins: [...BASE_PROPS.apiOrigins, regionalOrigin('ap-southeast-1', 'apse1')],
+    activeApiRegion: 'eu-west-1',
     certificateArn: CERT,
     aliases: ['connecthub.example.com', 'www.connecthub.example.com'],
     priceClass: cloudfront.PriceClass.PRICE_CLASS_ALL,
@@ -48,34 +44,28 @@ describe('custom domain', () => {
   });
 });
 
-describe('latency-routed API origin', () => {
-  it('uses api-origin.<zone> as the API origin', () => {
-    const api = config.CacheBehaviors.find((b: any) => b.PathPattern === '/api/*');
-    expect(config.Origins.find((o: any) => o.Id === api.TargetOriginId).DomainName).toBe('api-origin.connecthub.example.com');
-    expect(f.edge.apiOriginDomainName).toBe('api-origin.connecthub.example.com');
+describe('API origins in three regions, API moved to eu-west-1', () => {
+  it('has a VPC origin for the api and the realtime NLB of each region', () => {
+    const arns = Object.values(f.template.findResources('AWS::CloudFront::VpcOrigin')).map((r: any) => r.Properties.VpcOriginEndpointConfig.Arn).sort();
+    expect(arns).toHaveLength(6);
+    for (const [region, code] of [['us-east-1', 'use1'], ['eu-west-1', 'euw1'], ['ap-southeast-1', 'apse1']]) {
+      const prefix = `arn:aws:elasticloadbalancing:${region}:111122223333:loadbalancer/net/connecthub-dev-${code}`;
+      expect(arns.filter((a) => a.startsWith(`${prefix}-api/`))).toHaveLength(1);
+      expect(arns.filter((a) => a.startsWith(`${prefix}-rt/`))).toHaveLength(1);
+    }
   });
 
-  it.each([
-    ['us-east-1', 'api-use1.elb.example.net'],
-    ['eu-west-1', 'api-euw1.elb.example.net'],
-    ['ap-southeast-1', 'api-apse1.elb.example.net'],
-  ])('has a latency record and an HTTPS health check for %s', (region, target) => {
-    const checks = f.template.findResources('AWS::Route53::HealthCheck', {
-      Properties: { HealthCheckConfig: { FullyQualifiedDomainName: target } },
-    });
-    expect(Object.values(checks)).toHaveLength(1);
-    const [checkId, check] = Object.entries(checks)[0] as [string, any];
-    expect(check.Properties.HealthCheckConfig).toMatchObject({ Type: 'HTTPS', Port: 443, ResourcePath: '/api/health', EnableSNI: true, FailureThreshold: 3 });
-    f.template.hasResourceProperties('AWS::Route53::RecordSet', {
-      Name: 'api-origin.connecthub.example.com.',
-      Type: 'CNAME',
-      HostedZoneId: 'Z0123456789ABCDEFGHIJ',
-      Region: region,
-      SetIdentifier: `api-${region}`,
-      ResourceRecords: [target],
-      HealthCheckId: { Ref: checkId },
-      TTL: '60',
-    });
+  it('routes /api/* and /ws* to the active region\'s api and realtime NLBs', () => {
+    const target = (pattern: string) => {
+      const b = config.CacheBehaviors.find((x: any) => x.PathPattern === pattern);
+      return config.Origins.find((o: any) => o.Id === b.TargetOriginId);
+    };
+    const euw1 = BASE_PROPS.apiOrigins[1];
+    expect(target('/api/*').DomainName).toBe(euw1.api.domainName);
+    expect(target('/ws*').DomainName).toBe(euw1.realtime.domainName);
+    expect(target('/api/*').VpcOriginConfig.VpcOriginId).toEqual({ 'Fn::GetAtt': [f.stack.getLogicalId(f.edge.apiVpcOrigins['eu-west-1'].node.defaultChild as any), 'Id'] });
+    expect(target('/ws*').VpcOriginConfig.VpcOriginId).toEqual({ 'Fn::GetAtt': [f.stack.getLogicalId(f.edge.realtimeVpcOrigins['eu-west-1'].node.defaultChild as any), 'Id'] });
+    expect(f.edge.activeApiRegion).toBe('eu-west-1');
   });
 });
 

@@ -31,6 +31,14 @@ function cachePolicyOf(b: any): any {
   return f.template.toJSON().Resources[b.CachePolicyId.Ref].Properties.CachePolicyConfig;
 }
 
+const API_USE1 = BASE_PROPS.apiOrigins[0].api;
+
+/** Logical id of the VPC origin the construct made for a role and region. */
+function logicalIdOfVpcOrigin(role: 'Api' | 'Realtime', region: string): string {
+  const vpcOrigin = (role === 'Api' ? f.edge.apiVpcOrigins : f.edge.realtimeVpcOrigins)[region];
+  return f.stack.getLogicalId(vpcOrigin.node.defaultChild as any);
+}
+
 function originOf(b: any): any {
   return config.Origins.find((o: any) => o.Id === b.TargetOriginId);
 }
@@ -152,16 +160,36 @@ describe('behaviours, TTLs and policies', () => {
       AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'],
     });
     expect(originOf(b)).toMatchObject({
-      DomainName: 'api-use1.elb.example.net',
-      CustomOriginConfig: { OriginProtocolPolicy: 'https-only', OriginSSLProtocols: ['TLSv1.2'], OriginReadTimeout: 30, OriginKeepaliveTimeout: 60 },
+      DomainName: API_USE1.domainName,
+      VpcOriginConfig: { VpcOriginId: { 'Fn::GetAtt': [logicalIdOfVpcOrigin('Api', 'us-east-1'), 'Id'] }, OriginReadTimeout: 30, OriginKeepaliveTimeout: 60 },
     });
+    expect(originOf(b).CustomOriginConfig).toBeUndefined();
     expect(originOf(b).OriginShield).toBeUndefined();
+  });
+
+  it('api and realtime NLBs of every region are VPC origins (internal load balancers, reached inside their VPC)', () => {
+    const vpcOrigins = Object.values(f.template.findResources('AWS::CloudFront::VpcOrigin')).map((r: any) => r.Properties.VpcOriginEndpointConfig);
+    expect(vpcOrigins.map((c: any) => c.Arn).sort()).toEqual(BASE_PROPS.apiOrigins.flatMap((o) => [o.api.loadBalancerArn, o.realtime.loadBalancerArn]).sort());
+    for (const c of vpcOrigins) {
+      expect(c).toMatchObject({ OriginProtocolPolicy: 'http-only', HTTPPort: 80, HTTPSPort: 443 });
+      expect(c.Name.length).toBeLessThanOrEqual(64);
+    }
+    // Only the active (primary) region's two are attached; no origin of the distribution is a plain custom origin to an NLB.
+    const attached = config.Origins.filter((o: any) => o.VpcOriginConfig).map((o: any) => o.VpcOriginConfig.VpcOriginId['Fn::GetAtt'][0]).sort();
+    expect(attached).toEqual([logicalIdOfVpcOrigin('Api', 'us-east-1'), logicalIdOfVpcOrigin('Realtime', 'us-east-1')].sort());
+    expect(config.Origins.filter((o: any) => JSON.stringify(o.DomainName).includes('.elb.') && !o.VpcOriginConfig)).toEqual([]);
+    expect(f.edge.activeApiRegion).toBe('us-east-1');
   });
 
   it('/ws*: WebSocket upgrade allowed, not cached, Sec-WebSocket-* headers, query strings and cookies forwarded', () => {
     const b = behaviour('/ws*');
     expect(b).toMatchObject({ CachePolicyId: MANAGED.cachingDisabled, AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'], Compress: false });
-    expect(b.TargetOriginId).toBe(behaviour('/api/*').TargetOriginId);
+    // WebSockets are served by the realtime Service, which has its own NLB.
+    expect(b.TargetOriginId).not.toBe(behaviour('/api/*').TargetOriginId);
+    expect(originOf(b)).toMatchObject({
+      DomainName: BASE_PROPS.apiOrigins[0].realtime.domainName,
+      VpcOriginConfig: { VpcOriginId: { 'Fn::GetAtt': [logicalIdOfVpcOrigin('Realtime', 'us-east-1'), 'Id'] } },
+    });
     const orp = f.template.toJSON().Resources[b.OriginRequestPolicyId.Ref].Properties.OriginRequestPolicyConfig;
     expect(orp).toMatchObject({
       HeadersConfig: { HeaderBehavior: 'whitelist', Headers: ['Sec-WebSocket-Key', 'Sec-WebSocket-Version', 'Sec-WebSocket-Protocol', 'Sec-WebSocket-Extensions', 'Origin', 'User-Agent'] },
@@ -365,11 +393,10 @@ describe('media invalidation', () => {
   });
 });
 
-describe('without a hosted zone', () => {
-  it('creates no DNS records and sends API traffic to the primary region', () => {
+describe('API routing', () => {
+  it('creates no DNS records or health checks: VPC origins are chosen by id, not by DNS', () => {
     f.template.resourceCountIs('AWS::Route53::RecordSet', 0);
     f.template.resourceCountIs('AWS::Route53::HealthCheck', 0);
-    expect(f.edge.apiOriginDomainName).toBe('api-use1.elb.example.net');
   });
 });
 

@@ -4,7 +4,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { ConnectHubEdge } from '../../constructs/edge/connecthub-edge';
-import { ConnectHubEdgeProps } from '../../constructs/edge/edge-props';
+import { ApiRegionalOrigin, ConnectHubEdgeProps } from '../../constructs/edge/edge-props';
 
 /** The project's feature flags (cdk.json context), so tests synthesize what `cdk synth` does. */
 export function projectContext(): Record<string, unknown> {
@@ -14,11 +14,17 @@ export function projectContext(): Record<string, unknown> {
 
 export const BASE_PROPS: ConnectHubEdgeProps = {
   primaryRegion: 'us-east-1',
-  apiOrigins: [
-    { region: 'us-east-1', domainName: 'api-use1.elb.example.net' },
-    { region: 'eu-west-1', domainName: 'api-euw1.elb.example.net' },
-  ],
+  apiOrigins: [regionalOrigin('us-east-1', 'use1'), regionalOrigin('eu-west-1', 'euw1')],
 };
+
+/** The api and realtime NLBs of one region, as the platform stack publishes them. */
+export function regionalOrigin(region: string, code: string): ApiRegionalOrigin {
+  const nlb = (role: string, id: string) => ({
+    loadBalancerArn: `arn:aws:elasticloadbalancing:${region}:111122223333:loadbalancer/net/connecthub-dev-${code}-${role}/${id}`,
+    domainName: `connecthub-dev-${code}-${role}-${id.slice(0, 10)}.elb.${region}.amazonaws.com`,
+  });
+  return { region, api: nlb('api', '0123456789abcdef'), realtime: nlb('rt', 'fedcba9876543210') };
+}
 
 export interface EdgeFixture {
   readonly app: App;

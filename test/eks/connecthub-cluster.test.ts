@@ -197,8 +197,8 @@ describe('metrics pipeline and backend manifests', () => {
     expect(Object.keys(byName).sort()).toEqual(['connecthub-dev-use1-api', 'connecthub-dev-use1-rt']);
     const api = byName['connecthub-dev-use1-api'];
     expect(api.create).toMatchObject({ service: 'ElasticLoadBalancingV2', action: 'describeLoadBalancers', outputPaths: ['LoadBalancers.0.LoadBalancerArn', 'LoadBalancers.0.DNSName'] });
-    expect(api.deps.some((d) => /ApiLoadBalancerHostname/.test(d))).toBe(true);
-    expect(byName['connecthub-dev-use1-rt'].deps.some((d) => /RealtimeLoadBalancerHostname/.test(d))).toBe(true);
+    expect(api.deps.some((d: string) => /ApiLoadBalancerHostname/.test(d))).toBe(true);
+    expect(byName['connecthub-dev-use1-rt'].deps.some((d: string) => /RealtimeLoadBalancerHostname/.test(d))).toBe(true);
     expect(built.stack.resolve(built.platform.apiLoadBalancerArn)).toEqual({ 'Fn::GetAtt': [api.id, 'LoadBalancers.0.LoadBalancerArn'] });
     // Least privilege: the one read-only action, which takes no resource-level permissions.
     const statements = ofType('AWS::IAM::Policy')
