@@ -103,7 +103,9 @@ export interface DatabaseSize {
   readonly maxConnections: number;
   readonly proxyMaxConnectionsPercent: number;
   readonly peakReadQueriesPerSecond: number;
-  readonly peakWriteStatementsPerSecond: number;
+  readonly peakWriteTransactionsPerSecond: number;
+  /** True when even the largest class cannot take the peak with headroom (it still carries the target). */
+  readonly writerSaturated: boolean;
   readonly derivation: string;
 }
 
@@ -162,7 +164,8 @@ function deriveCache(tier: CapacityTierName, target: TierTarget): CacheSize {
   const node = tier === 'dev' ? CACHE_NODE.small : CACHE_NODE.standard;
   const peakOps = Math.ceil(
     (target.apiRequestsPerSecond * PER_UNIT.redisOpsPerApiRequest.value +
-      target.messagesPerSecond * PER_UNIT.redisOpsPerMessage.value) * headroom,
+      target.messagesPerSecond * PER_UNIT.redisOpsPerMessage.value +
+      target.concurrentUsers * PER_UNIT.presenceOpsPerUser.value) * headroom,
   );
   const workingSetGiB = (target.concurrentUsers * PER_UNIT.cacheBytesPerUser.value * headroom) / 1024 ** 3;
   const byOps = Math.ceil(peakOps / PER_UNIT.redisOpsPerShard.value);
@@ -223,10 +226,11 @@ function deriveStreaming(tier: CapacityTierName, target: TierTarget, workerMaxPo
 function deriveDatabase(tier: CapacityTierName, target: TierTarget, regionCount: number): DatabaseSize {
   const reads = target.apiRequestsPerSecond * (1 - PER_UNIT.apiWriteFraction.value) * PER_UNIT.cacheMissRatio.value *
     PER_UNIT.queriesPerApiRequest.value * headroom;
-  // A message writes its row, its idempotency key and an outbox row; other writes their row and an outbox row.
-  const writes = (target.messagesPerSecond * 3 + target.apiRequestsPerSecond * PER_UNIT.apiWriteFraction.value * 2) * headroom;
-  const writerVcpu = writes / PER_UNIT.writeStatementsPerVcpu.value;
+  // Every message and every API write is one transaction (its row, idempotency key or follower fan-out, outbox row).
+  const writes = (target.messagesPerSecond + target.apiRequestsPerSecond * PER_UNIT.apiWriteFraction.value) * headroom;
+  const writerVcpu = writes / PER_UNIT.writeTransactionsPerVcpu.value;
   const cls = AURORA_CLASSES.find((c) => c.vcpu >= writerVcpu) ?? AURORA_CLASSES[AURORA_CLASSES.length - 1];
+  const writerSaturated = cls.vcpu < writerVcpu;
   const readerVcpuAll = reads / PER_UNIT.readQueriesPerVcpu.value;
   const minReaders = tier === 'dev' ? 0 : 1;
   const readersForAll = Math.ceil(readerVcpuAll / cls.vcpu);
@@ -243,9 +247,11 @@ function deriveDatabase(tier: CapacityTierName, target: TierTarget, regionCount:
     maxConnections,
     proxyMaxConnectionsPercent: 90,
     peakReadQueriesPerSecond: Math.ceil(reads),
-    peakWriteStatementsPerSecond: Math.ceil(writes),
-    derivation: `writer: ${Math.ceil(writes)} statements/s / ${PER_UNIT.writeStatementsPerVcpu.value} per vCPU = ` +
-      `${writerVcpu.toFixed(1)} vCPU -> db.${cls.instanceClass}; readers: ${Math.ceil(reads)} queries/s / ` +
+    peakWriteTransactionsPerSecond: Math.ceil(writes),
+    writerSaturated,
+    derivation: `writer: ${Math.ceil(writes)} transactions/s / ${PER_UNIT.writeTransactionsPerVcpu.value} per vCPU = ` +
+      `${writerVcpu.toFixed(1)} vCPU -> db.${cls.instanceClass}` +
+      `${writerSaturated ? ' (the largest class: the peak with headroom exceeds one writer; see README)' : ''}; readers: ${Math.ceil(reads)} queries/s / ` +
       `${PER_UNIT.readQueriesPerVcpu.value} per vCPU over ${regionCount} region(s); max_connections = ` +
       `clamp(2 x ${concurrent.toFixed(0)} concurrent statements, ${PER_UNIT.planMaxConnections.value}, ${AURORA_MAX_CONNECTIONS_CEILING})`,
   };
@@ -271,7 +277,7 @@ export function carriedLoad(plan: CapacityPlan): TierTarget & { readonly eventsP
   const cls = AURORA_CLASSES.find((c) => c.instanceClass === plan.database.instanceClass)!;
   const readerQps = plan.database.maxReaders * cls.vcpu * PER_UNIT.readQueriesPerVcpu.value;
   const readBoundApi = readerQps / ((1 - PER_UNIT.apiWriteFraction.value) * PER_UNIT.cacheMissRatio.value * PER_UNIT.queriesPerApiRequest.value);
-  const writerStatements = cls.vcpu * PER_UNIT.writeStatementsPerVcpu.value;
+  const writerTransactions = cls.vcpu * PER_UNIT.writeTransactionsPerVcpu.value;
   const cacheOps = plan.cache.shards * PER_UNIT.redisOpsPerShard.value;
   const type = MSK_BROKER_TYPES.find((t) => t.instanceType === plan.streaming.brokerInstanceType)!;
   const perBrokerMBps = (type.networkGbps * 125 * PER_UNIT.brokerNetworkShare.value) /
@@ -280,9 +286,11 @@ export function carriedLoad(plan: CapacityPlan): TierTarget & { readonly eventsP
   const workerEvents = w.worker.maxReplicas * PER_UNIT.workerEventsPerPod.value;
   const api = Math.min(w.api.maxReplicas * PER_UNIT.apiRequestsPerPod.value, readBoundApi,
     cacheOps / PER_UNIT.redisOpsPerApiRequest.value);
+  // Messages the writer and the cache still carry while serving the tier's API traffic and connected users.
+  const { apiRequestsPerSecond: targetApi, concurrentUsers: users } = plan.target;
   const messages = Math.min(
-    (writerStatements - api * PER_UNIT.apiWriteFraction.value * 2) / 3,
-    (cacheOps - api * PER_UNIT.redisOpsPerApiRequest.value) / PER_UNIT.redisOpsPerMessage.value,
+    writerTransactions - targetApi * PER_UNIT.apiWriteFraction.value,
+    (cacheOps - targetApi * PER_UNIT.redisOpsPerApiRequest.value - users * PER_UNIT.presenceOpsPerUser.value) / PER_UNIT.redisOpsPerMessage.value,
   );
   const cacheUsers = (plan.cache.shards * (plan.cache.nodeType === CACHE_NODE.small.nodeType ? CACHE_NODE.small.memoryGiB : CACHE_NODE.standard.memoryGiB) *
     PER_UNIT.redisUsableMemoryShare.value * 1024 ** 3) / PER_UNIT.cacheBytesPerUser.value;

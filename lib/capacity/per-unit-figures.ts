@@ -15,12 +15,12 @@ export const PER_UNIT = {
   apiRequestsPerPod: {
     value: 400,
     unit: 'requests/s per api pod (1 vCPU) at the 70 % CPU target',
-    source: 'planning figure, conservative against `npm run bench:api` (cached feed and uncached reads on one core)',
+    source: '`npm run bench:api` on one process: cached feed 957-1,345 req/s, uncached profile 390-749, post 145-290; an 80/10/10 mix gives ~560 req/s, planned at 400 for headroom',
   },
   realtimeConnectionsPerPod: {
     value: 5000,
     unit: 'concurrent WebSockets per realtime pod (1 vCPU, 1 GiB)',
-    source: 'planning figure, conservative against `npm run bench:realtime` (1,000 sockets over two instances)',
+    source: '`npm run bench:realtime`: ~40 KiB per socket (153 MiB per pod at 2,000), delivery p99 97-439 ms with 4,000 sockets over two instances',
   },
   workerEventsPerPod: {
     value: 1000,
@@ -44,19 +44,20 @@ export const PER_UNIT = {
     unit: 'share of API reads that miss Redis and reach PostgreSQL',
     source: 'planning figure for 5-min feed and 30-min profile/match TTLs (plan Step 5.2)',
   },
-  queriesPerApiRequest: { value: 2, unit: 'SQL statements per database-bound API request', source: 'backend/src/api handlers' },
+  queriesPerApiRequest: { value: 1, unit: 'SQL statements per API read that misses the cache', source: 'backend/README.md (per-request work table)' },
   readQueriesPerVcpu: {
     value: 1000,
     unit: 'indexed hot-path queries/s per Aurora vCPU',
     source: 'planning figure, conservative against `npm run bench:db` p50 (partition-pruned index scans, ~1 ms)',
   },
-  writeStatementsPerVcpu: {
-    value: 4000,
-    unit: 'single-row INSERT statements/s per Aurora vCPU',
-    source: 'planning figure from pgbench-style insert workloads (group commit); Aurora claims more than PostgreSQL',
+  writeTransactionsPerVcpu: {
+    value: 1075,
+    unit: 'write transactions/s per Aurora vCPU (a message: row, idempotency key, outbox row; a post likewise)',
+    source: '`npm run bench:db-write`: pgbench of that transaction on the real schema, 16 clients, 2 vCPUs at load average 14 (2,149 tps); a lower bound',
   },
-  redisOpsPerApiRequest: { value: 3, unit: 'Redis commands per API request', source: 'backend cache-aside: GET, then SET on miss, rate-limit INCR' },
-  redisOpsPerMessage: { value: 4, unit: 'Redis commands per message', source: 'backend realtime: PUBLISH, presence GET, unread INCR, feed touch' },
+  redisOpsPerApiRequest: { value: 3, unit: 'Redis commands per API request', source: 'backend/README.md: 2 for a cached read, 3 for a miss' },
+  redisOpsPerMessage: { value: 2, unit: 'Redis commands per message', source: 'backend/README.md (per-request work table)' },
+  presenceOpsPerUser: { value: 0.1, unit: 'Redis commands/s per connected user', source: 'backend realtime: 2 presence commands every 20 s' },
   redisOpsPerShard: {
     value: 100000,
     unit: 'Redis commands/s per shard primary (cache.r7g.large)',

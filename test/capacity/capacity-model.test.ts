@@ -37,6 +37,13 @@ describe('capacity model', () => {
     }
   });
 
+  test('the one-year writer is the largest class and the model says it runs without headroom', () => {
+    const db = deriveCapacity('one-year', 3).database;
+    expect(db.instanceClass).toBe('r8g.48xlarge');
+    expect(db.writerSaturated).toBe(true);
+    expect(db.derivation).toMatch(/exceeds one writer/);
+  });
+
   test('larger tiers raise the maximum beyond 50, never the minimum', () => {
     const plan = deriveCapacity('one-year', 3);
     expect(plan.workloads.api.maxReplicas).toBe(Math.ceil((500_000 * PER_UNIT.headroom.value) / PER_UNIT.apiRequestsPerPod.value));
@@ -49,7 +56,7 @@ describe('capacity model', () => {
     expect(plan.workloads.api.podsForTierLoad).toBe(19); // 5,000 x 1.5 / 400
     expect(plan.cache).toMatchObject({ nodeType: 'cache.r7g.large', shards: 1, replicasPerShard: 1, multiAz: true });
     expect(plan.streaming).toMatchObject({ mode: 'provisioned', brokerInstanceType: 'kafka.m7g.large', brokers: 3, replicationFactor: 3 });
-    expect(plan.database).toMatchObject({ instanceClass: 'r7g.large', readers: 1, maxConnections: 1000 });
+    expect(plan.database).toMatchObject({ instanceClass: 'r7g.xlarge', readers: 1, maxConnections: 1000, writerSaturated: false });
   });
 
   test('dev is the smallest deployment that works', () => {
