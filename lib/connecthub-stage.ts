@@ -49,6 +49,8 @@ export class ConnectHubStage extends Stage {
     });
 
     let primaryDatabase: DatabaseStack | undefined;
+    let primaryCacheStreaming: CacheStreamingStack | undefined;
+    const kafkaReplication = config.kafkaReplication ?? 'off';
     const platforms: PlatformStack[] = [];
     for (const regionConfig of config.regions) {
       const region = regionConfig.region;
@@ -85,8 +87,16 @@ export class ConnectHubStage extends Stage {
         cache: this.capacity.cache,
         streaming: this.capacity.streaming,
         protection: this.protection,
+        replication: {
+          mode: kafkaReplication,
+          primaryRegion,
+          primaryZoneCount: config.regions[0].availabilityZones.length,
+        },
       });
       cacheStreaming.addDependency(network);
+      // With replication, a secondary reads the primary cluster's values (published there) for its MSK Replicator.
+      if (primaryCacheStreaming && kafkaReplication !== 'off') cacheStreaming.addDependency(primaryCacheStreaming);
+      primaryCacheStreaming ??= cacheStreaming;
 
       const platform = new PlatformStack(this, `Platform-${region}`, {
         ...stackEnv(region),

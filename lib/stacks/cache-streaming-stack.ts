@@ -1,14 +1,16 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { Fn, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { RedisCache } from '../../constructs/cache/redis-cache';
 import { ConsumerLagPublisher } from '../../constructs/streaming/consumer-lag-publisher';
+import { CrossRegionReplication, ReplicationSource } from '../../constructs/streaming/cross-region-replication';
 import { KafkaCluster } from '../../constructs/streaming/kafka-cluster';
 import { connectHubTopicSpecs, KafkaTopics } from '../../constructs/streaming/kafka-topics';
 import { CacheSize, StreamingSize, TOPICS } from '../capacity/capacity-model';
-import { RegionConfig } from '../config/environment-config';
+import { KafkaReplicationMode, RegionConfig } from '../config/environment-config';
 import { DataProtection } from '../policy/data-protection';
+import { CrossRegionParameter } from '../wiring/cross-region-parameter';
 import { importSecurityGroup, importVpc, NETWORK_KEYS, publishValue } from '../wiring/shared-parameters';
 
 /** Keys this stack publishes for the platform and observability stacks. */
@@ -23,7 +25,21 @@ export const CACHE_STREAMING_KEYS = {
   kafkaClusterName: 'streaming/cluster-name',
   kafkaBootstrapBrokers: 'streaming/bootstrap-brokers',
   kafkaSecurityGroupId: 'streaming/security-group-id',
+  /** Primary region with replication `prepare`/`on`: the brokers' subnets (comma-separated), for MSK Replicator. */
+  kafkaSubnetIds: 'streaming/subnet-ids',
+  /** Primary region with replication `prepare`/`on`: the security group for MSK Replicator's ENIs in this VPC. */
+  kafkaReplicatorSecurityGroupId: 'streaming/replicator-security-group-id',
 } as const;
+
+/** Cross-region Kafka replication as this region's stack sees it. */
+export interface CacheStreamingReplicationProps {
+  /** The environment's phase (`off`, `prepare`, `on`); see `KAFKA_REPLICATION_MODES`. */
+  readonly mode: KafkaReplicationMode;
+  /** The environment's primary region, whose cluster is the replicator source. */
+  readonly primaryRegion: string;
+  /** Availability zones of the primary region (its brokers use one subnet per zone). */
+  readonly primaryZoneCount: number;
+}
 
 /** The cache's port: not the default 6379, so that scanners looking for open Redis find nothing. */
 export const CACHE_PORT = 6380;
@@ -37,6 +53,12 @@ export interface CacheStreamingStackProps extends StackProps {
   readonly cache: CacheSize;
   readonly streaming: StreamingSize;
   readonly protection: DataProtection;
+  /**
+   * Cross-region Kafka replication. In the primary region `prepare` and `on` turn on multi-VPC IAM connectivity and
+   * the replicator access on its cluster; in a secondary region `on` adds the replicator from the primary.
+   * @default no replication
+   */
+  readonly replication?: CacheStreamingReplicationProps;
 }
 
 /**
@@ -46,6 +68,8 @@ export interface CacheStreamingStackProps extends StackProps {
 export class CacheStreamingStack extends Stack {
   public readonly cache: RedisCache;
   public readonly kafka: KafkaCluster;
+  /** The replicator from the primary region (secondary regions with replication `on` only). */
+  public readonly replication?: CrossRegionReplication;
 
   constructor(scope: Construct, id: string, props: CacheStreamingStackProps) {
     super(scope, id, props);
@@ -55,6 +79,11 @@ export class CacheStreamingStack extends Stack {
     const workloads = importSecurityGroup(this, 'WorkloadSecurityGroup', envName, region, NETWORK_KEYS.workloadSecurityGroupId);
     const isolated = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     const privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+    const replication = props.replication ?? { mode: 'off', primaryRegion: region, primaryZoneCount: regionConfig.availabilityZones.length };
+    const isPrimary = region === replication.primaryRegion;
+    const replicationSource = !isPrimary && replication.mode === 'on'
+      ? this.readPrimaryCluster(envName, replication, streaming, vpc)
+      : undefined;
 
     this.cache = new RedisCache(this, 'Cache', {
       vpc,
@@ -80,6 +109,8 @@ export class CacheStreamingStack extends Stack {
           instanceType: streaming.brokerInstanceType,
           ebsVolumeGiB: streaming.volumeGiB,
           maxEbsVolumeGiB: streaming.maxVolumeGiB,
+          // Only set when replicating, so that `off` leaves the template exactly as it was.
+          ...(isPrimary && replication.mode !== 'off' ? { multiVpcIamConnectivity: true } : {}),
         }
         : {}),
       logRetention: protection.logRetention,
@@ -115,6 +146,15 @@ export class CacheStreamingStack extends Stack {
       encryptionKey: functionLogKey,
     });
 
+    if (replicationSource) {
+      this.replication = new CrossRegionReplication(this, 'ReplicationFromPrimary', {
+        source: replicationSource,
+        target: this.kafka,
+        topics: [...TOPICS],
+        logRetention: protection.logRetention,
+      });
+    }
+
     const publish = (key: string, value: string) => publishValue(this, envName, region, key, value);
     publish(CACHE_STREAMING_KEYS.redisEndpoint, this.cache.configurationEndpoint);
     publish(CACHE_STREAMING_KEYS.redisPort, String(this.cache.port));
@@ -126,5 +166,41 @@ export class CacheStreamingStack extends Stack {
     publish(CACHE_STREAMING_KEYS.kafkaClusterName, this.kafka.clusterName);
     publish(CACHE_STREAMING_KEYS.kafkaBootstrapBrokers, this.kafka.bootstrapBrokers);
     publish(CACHE_STREAMING_KEYS.kafkaSecurityGroupId, this.kafka.securityGroup.securityGroupId);
+    if (isPrimary && replication.mode !== 'off') {
+      // The source side of the secondaries' replicators: cluster policy for MSK Replicator and a security group for
+      // its ENIs in this VPC, admitted to the brokers; the secondaries read these values across regions.
+      const replicatorSg = this.kafka.allowMskReplicatorAccess({ crossRegionSource: true });
+      publish(CACHE_STREAMING_KEYS.kafkaSubnetIds, Fn.join(',', [...this.kafka.subnetIds]));
+      publish(CACHE_STREAMING_KEYS.kafkaReplicatorSecurityGroupId, replicatorSg.securityGroupId);
+    }
+  }
+
+  /**
+   * The primary cluster as a replicator source, read from the primary region's parameters at deploy time.
+   *
+   * Created before the stack's other AwsCustomResources on purpose: they share one Lambda function per stack, placed
+   * where the first one asks, and these reads call SSM in another region, which needs the private subnets with
+   * egress (the isolated subnets have no route to another region's endpoint).
+   */
+  private readPrimaryCluster(envName: string, replication: CacheStreamingReplicationProps, streaming: StreamingSize, vpc: ec2.IVpc): ReplicationSource {
+    const read = (id: string, key: string) => new CrossRegionParameter(this, `Primary-${id}`, {
+      envName,
+      sourceRegion: replication.primaryRegion,
+      key,
+      vpc,
+    }).value;
+    const clusterArn = read('KafkaClusterArn', CACHE_STREAMING_KEYS.kafkaClusterArn);
+    return {
+      clusterArn,
+      // arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid>
+      clusterName: Fn.select(1, Fn.split('/', clusterArn, 3)),
+      region: replication.primaryRegion,
+      mode: 'provisioned',
+      brokerCount: streaming.brokers,
+      instanceType: streaming.brokerInstanceType,
+      multiVpcIamConnectivity: true,
+      subnetIds: Fn.split(',', read('KafkaSubnetIds', CACHE_STREAMING_KEYS.kafkaSubnetIds), replication.primaryZoneCount),
+      securityGroupIds: [read('KafkaReplicatorSecurityGroupId', CACHE_STREAMING_KEYS.kafkaReplicatorSecurityGroupId)],
+    };
   }
 }
