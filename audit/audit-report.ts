@@ -10,7 +10,7 @@ import { acknowledgments, Acknowledgment } from './acknowledgments';
 import { AssemblyStack, sortedResources } from './cloud-assembly';
 import { wildcardStatements, WildcardStatement } from './iam-wildcards';
 import { ExposureFinding, internetExposure } from './internet-exposure';
-import { kubernetesManifests, WorkloadSummary, workloadSummaries } from './kubernetes-workloads';
+import { KubernetesManifest, kubernetesManifests, WorkloadSummary, workloadSummaries } from './kubernetes-workloads';
 import { compare, StatefulResource, statefulResources } from './stateful-resources';
 
 /** Bumped when the JSON shape changes incompatibly. */
@@ -95,11 +95,29 @@ function propertyValues(stacks: readonly AssemblyStack[], type: string, read: (p
   return [...values].sort(compare);
 }
 
+/** Autoscaler bounds (`min-max`) per workload in the Kubernetes manifests, by the workload name's last segment. */
+function autoscalerBounds(manifests: readonly KubernetesManifest[], workload: string): string[] {
+  const bounds = new Set<string>();
+  for (const m of manifests) {
+    for (const o of m.objects) {
+      if (o?.kind !== 'ScaledObject' && o?.kind !== 'HorizontalPodAutoscaler') continue;
+      const target = String(o.spec?.scaleTargetRef?.name ?? '');
+      if (target !== workload && !target.endsWith(`-${workload}`)) continue;
+      bounds.add(`${o.spec?.minReplicaCount ?? o.spec?.minReplicas}-${o.spec?.maxReplicaCount ?? o.spec?.maxReplicas}`);
+    }
+  }
+  return [...bounds].sort(compare);
+}
+
 /** Sizes of the model next to what the templates hold, for the resources the model sizes directly. */
-function capacityChecks(plan: CapacityPlan, stacks: readonly AssemblyStack[]): CapacityCheck[] {
+function capacityChecks(plan: CapacityPlan, stacks: readonly AssemblyStack[], manifests: readonly KubernetesManifest[]): CapacityCheck[] {
   const check = (what: string, model: string, templates: string[]): CapacityCheck =>
     ({ what, model, templates, agrees: templates.length > 0 && templates.every((t) => t === model) });
   const checks: CapacityCheck[] = [];
+  for (const [name, size] of Object.entries(plan.workloads)) {
+    const found = autoscalerBounds(manifests, name);
+    if (found.length) checks.push(check(`${name} pods (autoscaler min-max)`, `${size.minReplicas}-${size.maxReplicas}`, found));
+  }
   const dbClasses = propertyValues(stacks, 'AWS::RDS::DBInstance', (p) => p.DBInstanceClass);
   if (dbClasses.length) checks.push(check('Aurora instance class', `db.${plan.database.instanceClass}`, dbClasses));
   const nodeTypes = propertyValues(stacks, 'AWS::ElastiCache::ReplicationGroup', (p) => p.CacheNodeType);
@@ -130,7 +148,7 @@ export function buildAuditReport(env: string, stacks: readonly AssemblyStack[], 
       regions: config.regions.map((r) => r.region),
       plan,
       perUnitFigures: Object.entries(PER_UNIT).map(([name, f]) => ({ name, value: f.value, unit: f.unit, source: f.source })),
-      checks: capacityChecks(plan, sorted),
+      checks: capacityChecks(plan, sorted, manifests),
     };
   }
   return {
@@ -210,7 +228,9 @@ export function renderAuditMarkdown(report: AuditReport): string {
 
   section('Reachable from the internet',
     'CloudFront, internet-facing load balancers (CloudFormation and Kubernetes), security groups open to 0.0.0.0/0 or ::/0, ' +
-    'public subnets and internet-gateway routes, Lambda function URLs, public API endpoints, public databases and buckets.',
+    'public subnets and internet-gateway routes, Lambda function URLs, public API endpoints, public databases and buckets. ' +
+    'Kubernetes load balancers with an internal scheme are listed too (kind `k8s-internal-load-balancer`), so that every ' +
+    'load balancer the clusters request is accounted for.',
     table(['stack', 'kind', 'logical id / object', 'type', 'detail', 'path'],
       report.internetExposure.map((e) => [e.stack, e.kind, e.logicalId, e.type, e.detail, e.path])));
 

@@ -7,6 +7,7 @@ import { buildAuditReport } from '../../audit/audit-report';
 import { sortedResources, stacksOfEnvironment } from '../../audit/cloud-assembly';
 import { isStatefulType } from '../../audit/stateful-resources';
 import { BASELINED_ENVIRONMENTS, baselineEntries, compareWithBaseline, guardMessage, readBaseline } from '../../audit/stateful-guard';
+import { LONG_LIVED_ENVIRONMENTS, previewEnvironment } from '../../lib/config/environments';
 import { TEST_ASSEMBLY_DIR, TEST_ENVIRONMENTS } from '../support/synthesized-app';
 
 const stacks = Object.fromEntries(TEST_ENVIRONMENTS.map((env) => [env, stacksOfEnvironment(TEST_ASSEMBLY_DIR, env)]));
@@ -20,7 +21,7 @@ describe.each(BASELINED_ENVIRONMENTS)('stateful resources of %s', (env) => {
 });
 
 describe.each(TEST_ENVIRONMENTS)('the audit report of %s', (env) => {
-  const report = buildAuditReport(env, stacks[env]);
+  const report = buildAuditReport(env, stacks[env], LONG_LIVED_ENVIRONMENTS[env] ?? previewEnvironment(env));
   const resources = stacks[env].flatMap((s) => sortedResources(s.template).map(([id, r]) => ({ stack: s.stackName, id, r })));
 
   test('lists every stateful resource with its DeletionPolicy and UpdateReplacePolicy', () => {
@@ -43,5 +44,11 @@ describe.each(TEST_ENVIRONMENTS)('the audit report of %s', (env) => {
     for (const w of report.iamWildcards) {
       expect([...w.actions, ...w.resources].some((v) => v.includes('*'))).toBe(true);
     }
+  });
+
+  test('the capacity model agrees with the templates (pod bounds, Aurora, ElastiCache, MSK)', () => {
+    const checks = report.capacity!.checks;
+    expect(checks.filter((c) => !c.agrees)).toEqual([]);
+    expect(checks.map((c) => c.what)).toEqual(expect.arrayContaining(['Aurora instance class', 'ElastiCache node type', 'ElastiCache shards per region']));
   });
 });
