@@ -89,6 +89,9 @@ function breakdown(): Record<string, number> {
   wrap(NagPack.prototype, 'validate', (ms) => { spent.cdkNagMs += ms; });
   const { cdkJsonContext, createConnectHubApp } = require('../lib/connecthub-app');
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'connecthub-synth-breakdown-'));
+  // The in-process synthesis prints bundling progress and validation warnings; keep them out of the bench output.
+  const write = process.stderr.write;
+  process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
     const start = Date.now();
     const { app } = createConnectHubApp({ outdir, context: { ...cdkJsonContext(), 'aws:cdk:enable-path-metadata': true } });
@@ -96,6 +99,7 @@ function breakdown(): Record<string, number> {
     app.synth();
     return { constructMs, synthMs: Date.now() - start - constructMs, ...spent };
   } finally {
+    process.stderr.write = write;
     fs.rmSync(outdir, { recursive: true, force: true });
   }
 }
