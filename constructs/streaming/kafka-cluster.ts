@@ -69,6 +69,13 @@ export interface KafkaClusterProps {
   readonly multiVpcIamConnectivity?: boolean;
   /** Key for data at rest and the broker log group (provisioned; Serverless always uses an AWS-owned key). @default a new key with rotation */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Subnets of the bootstrap-broker lookup (a call to the MSK API at deploy time). They need a route to that API: NAT
+   * or a `kafka` interface endpoint. The lookup runs in the stack's shared AwsCustomResource function, and the first
+   * AwsCustomResource of a stack decides where that function runs.
+   * @default subnets
+   */
+  readonly lookupSubnets?: ec2.SubnetSelection;
   /** Retention of the broker logs (and the bootstrap-broker lookup's logs). */
   readonly logRetention: logs.RetentionDays;
   /** RETAIN (staging, prod) or DESTROY (dev, pr-N). SNAPSHOT does not exist for MSK. */
@@ -351,7 +358,7 @@ export class KafkaCluster extends Construct implements KafkaClusterRef, ec2.ICon
       installLatestAwsSdk: false,
       logGroup: lookupLogs,
       vpc: props.vpc,
-      vpcSubnets: props.subnets,
+      vpcSubnets: props.lookupSubnets ?? props.subnets,
     });
     this.bootstrapBrokers = lookup.getResponseField('BootstrapBrokerStringSaslIam');
     const lookupPolicy = lookup.node.tryFindChild('CustomResourcePolicy');

@@ -81,9 +81,7 @@ export class CacheStreamingStack extends Stack {
     const privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const replication = props.replication ?? { mode: 'off', primaryRegion: region, primaryZoneCount: regionConfig.availabilityZones.length };
     const isPrimary = region === replication.primaryRegion;
-    const replicationSource = !isPrimary && replication.mode === 'on'
-      ? this.readPrimaryCluster(envName, replication, streaming, vpc)
-      : undefined;
+    const replicates = !isPrimary && replication.mode === 'on';
 
     this.cache = new RedisCache(this, 'Cache', {
       vpc,
@@ -113,6 +111,9 @@ export class CacheStreamingStack extends Stack {
           ...(isPrimary && replication.mode !== 'off' ? { multiVpcIamConnectivity: true } : {}),
         }
         : {}),
+      // The stack's AwsCustomResource function (this lookup, the cross-region reads) needs a route to another
+      // region's SSM endpoint when replicating. Only then, so that `off` leaves the template exactly as it was.
+      ...(replicates ? { lookupSubnets: privateSubnets } : {}),
       logRetention: protection.logRetention,
       removalPolicy: protection.removalPolicy,
     });
@@ -146,9 +147,9 @@ export class CacheStreamingStack extends Stack {
       encryptionKey: functionLogKey,
     });
 
-    if (replicationSource) {
+    if (replicates) {
       this.replication = new CrossRegionReplication(this, 'ReplicationFromPrimary', {
-        source: replicationSource,
+        source: this.readPrimaryCluster(envName, replication, streaming, vpc),
         target: this.kafka,
         topics: [...TOPICS],
         logRetention: protection.logRetention,
@@ -176,11 +177,9 @@ export class CacheStreamingStack extends Stack {
   }
 
   /**
-   * The primary cluster as a replicator source, read from the primary region's parameters at deploy time.
-   *
-   * Created before the stack's other AwsCustomResources on purpose: they share one Lambda function per stack, placed
-   * where the first one asks, and these reads call SSM in another region, which needs the private subnets with
-   * egress (the isolated subnets have no route to another region's endpoint).
+   * The primary cluster as a replicator source, read from the primary region's parameters at deploy time. The reads
+   * run in the stack's shared AwsCustomResource function, which the Kafka cluster's lookup has placed in the private
+   * subnets with egress (a call to another region's SSM endpoint needs NAT; the isolated subnets have no route out).
    */
   private readPrimaryCluster(envName: string, replication: CacheStreamingReplicationProps, streaming: StreamingSize, vpc: ec2.IVpc): ReplicationSource {
     const read = (id: string, key: string) => new CrossRegionParameter(this, `Primary-${id}`, {

@@ -145,11 +145,16 @@ describe('kafkaReplication on (prod): secondary regions', () => {
     // The target side stays in this region's VPC.
     expect(getAttTargets(target.VpcConfig)).toEqual([]);
 
-    // Each read's IAM allows ssm:GetParameter on exactly its parameter in the primary region.
-    for (const read of Object.values(reads)) {
-      const policies = Object.values(resources(t, 'AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes(':parameter/connecthub/prod/us-east-1/streaming/'));
-      expect(policies.length).toBeGreaterThan(0);
-      expect(read.region).toBe('us-east-1');
+    // Each read's IAM allows ssm:GetParameter on exactly its parameter, in the primary region.
+    const policies = resources(t, 'AWS::IAM::Policy');
+    for (const [parameter, read] of Object.entries(reads)) {
+      const policy = Object.entries(policies).find(([id]) => id.startsWith(read.logicalId.replace(/Read[0-9A-F]{8}$/, 'ReadCustomResourcePolicy')))![1];
+      const statements = policy.Properties.PolicyDocument.Statement;
+      expect(statements).toHaveLength(1);
+      expect(statements[0].Action).toBe('ssm:GetParameter');
+      const resource = JSON.stringify(statements[0].Resource);
+      expect(resource).toContain(':ssm:us-east-1:');
+      expect(resource).toContain(`:parameter${parameter}"`);
     }
     // No CloudFormation exports or CDK cross-region references.
     expect(JSON.stringify(t.toJSON())).not.toContain('Fn::ImportValue');
@@ -157,6 +162,7 @@ describe('kafkaReplication on (prod): secondary regions', () => {
   });
 
   test('the reads run in the private subnets with egress (another region\'s SSM endpoint needs a route out)', () => {
+    // The stack's shared AwsCustomResource function: the Kafka bootstrap lookup places it, the reads reuse it.
     const t = prod.templates[1];
     const stack = prod.stacks[1];
     const fn = stack.node.findChild('AWS679f53fac002430cb0da5b7982bd2287').node.defaultChild as unknown as { logicalId: string };
@@ -165,6 +171,10 @@ describe('kafkaReplication on (prod): secondary regions', () => {
     const parameters = t.toJSON().Parameters as Record<string, { Default: string }>;
     const names = [...JSON.stringify(props.VpcConfig.SubnetIds).matchAll(/"Ref":"([^"]+)"/g)].map((m) => parameters[m[1]].Default);
     expect([...new Set(names)]).toEqual(['/connecthub/prod/eu-west-1/network/private-subnet-ids']);
+    // It keeps logging to the Kafka cluster's KMS-encrypted lookup log group.
+    const logGroupId = stack.resolve((stack.node.findChild('Kafka').node.findChild('BootstrapBrokersLookupLogs').node.defaultChild as unknown as { logicalId: string }).logicalId);
+    expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
+    expect(resources(t, 'AWS::Logs::LogGroup')[logGroupId].Properties.KmsKeyId).toBeDefined();
   });
 
   test('each secondary cache-streaming stack depends on the primary one', () => {
