@@ -237,10 +237,10 @@ export function renderAuditMarkdown(report: AuditReport): string {
   section('IAM statements with wildcards',
     'Statements whose action or resource contains `*`, in identity and resource policies. Deny statements with wildcards ' +
     'restrict access (for example TLS-only bucket policies).',
-    table(['stack', 'policy logical id', 'policy type', 'statement', 'effect', 'wildcard in', 'actions', 'resources', 'path'],
+    table(['stack', 'policy logical id', 'policy type', 'statement', 'effect', 'principals', 'wildcard in', 'actions', 'resources', 'path'],
       report.iamWildcards.map((w) => [w.stack, w.policyLogicalId, w.policyType,
         `${w.policyName ? `${w.policyName} ` : ''}#${w.statementIndex}${w.sid ? ` (${w.sid})` : ''}`,
-        w.effect, w.wildcardIn, w.actions, w.resources, w.path])));
+        w.effect, w.principals.length ? w.principals : 'the policy\'s identity', w.wildcardIn, w.actions, w.resources, w.path])));
 
   section('Security-check acknowledgments',
     'Every cdk-nag finding acknowledged in code, with its reason, as recorded in template metadata (`cdk_nag.rules_to_suppress`).',

@@ -22,6 +22,8 @@ export interface WildcardStatement {
   readonly effect: string;
   readonly actions: string[];
   readonly resources: string[];
+  /** Principals of a resource-policy statement (`AWS:...`, `Service:...`, `*`); empty for identity policies. */
+  readonly principals: string[];
   /** Which parts carry the wildcard. */
   readonly wildcardIn: ('action' | 'resource' | 'not-action' | 'not-resource')[];
 }
@@ -51,6 +53,16 @@ function safeParse(text: string): any {
 
 const list = (v: unknown): string[] => (v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(renderValue));
 const hasStar = (items: string[]) => items.some((i) => i.includes('*'));
+
+/** `*`, or `Kind:value` for each principal of a statement, sorted. */
+function principals(principal: unknown): string[] {
+  if (principal === undefined) return [];
+  if (principal === '*') return ['*'];
+  if (typeof principal !== 'object' || principal === null) return [renderValue(principal)];
+  return Object.entries(principal as Record<string, unknown>)
+    .flatMap(([kind, value]) => list(value).map((v) => `${kind}:${v}`))
+    .sort();
+}
 
 /** Every statement with a wildcard in the stacks, sorted by stack, policy and statement index. */
 export function wildcardStatements(stacks: readonly AssemblyStack[]): WildcardStatement[] {
@@ -84,6 +96,7 @@ export function wildcardStatements(stacks: readonly AssemblyStack[]): WildcardSt
             effect: String(s.Effect ?? 'Allow'),
             actions: actions.length ? actions : notActions.map((a) => `NOT ${a}`),
             resources: resources.length ? resources : notResources.map((x) => `NOT ${x}`),
+            principals: principals(s.Principal ?? (s.NotPrincipal !== undefined ? { NOT: s.NotPrincipal } : undefined)),
             wildcardIn,
           });
         });

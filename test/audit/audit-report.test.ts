@@ -118,6 +118,10 @@ describe('audit report on a synthesized template', () => {
     // The auto-delete bucket policy and the key policy are resource policies with wildcards, reported as such.
     expect(report.iamWildcards.filter((w) => w.policyKind === 'resource').map((w) => w.policyType)).toEqual(
       expect.arrayContaining(['AWS::KMS::Key', 'AWS::S3::BucketPolicy']));
+    expect(identity[0].principals).toEqual([]);
+    // Resource policies name their principals: the key policy's admin statement goes to the account root.
+    const keyAdmin = report.iamWildcards.find((w) => w.policyType === 'AWS::KMS::Key' && w.actions.includes('kms:*'))!;
+    expect(keyAdmin.principals).toEqual([expect.stringMatching(/^AWS:arn:\$\{AWS::Partition\}:iam::\$\{AWS::AccountId\}:root$/)]);
     expect(markdown).toContain(`| fixture-data | ${identity[0].policyLogicalId} | AWS::IAM::Policy |`);
   });
 
