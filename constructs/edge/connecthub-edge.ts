@@ -74,6 +74,7 @@ export class ConnectHubEdge extends Construct {
 
     this.storage = new EdgeStorage(this, 'Storage', {
       removalPolicy,
+      autoDeleteObjects: props.autoDeleteObjects ?? false,
       logRetention,
       noncurrentVersionRetention: props.noncurrentVersionRetention ?? Duration.days(30),
       transformedImageExpiration: imageOptions.transformedImageExpiration,
@@ -225,6 +226,7 @@ export class ConnectHubEdge extends Construct {
       batchWindow: props.invalidationBatchWindow ?? Duration.seconds(60),
       logRetention,
       logRemovalPolicy: removalPolicy,
+      queueRemovalPolicy: removalPolicy,
     });
 
     if (props.staticAssetsPath !== undefined) {

@@ -92,8 +92,14 @@ export interface ConnectHubEdgeProps {
   readonly geoRestriction?: EdgeGeoRestriction;
   /** Retention of access logs (S3 lifecycle expiry) and WAF logs (log group retention). @default RetentionDays.THREE_MONTHS */
   readonly logRetention?: logs.RetentionDays;
-  /** Removal policy of the buckets and the key (stateful). @default RemovalPolicy.RETAIN */
+  /** Removal policy of the buckets, the key and the invalidation queues (stateful). @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * Empty the buckets when the stack deletes them (an auto-delete custom resource per bucket), for environments
+   * that are destroyed (dev, pr-N). Requires `removalPolicy: RemovalPolicy.DESTROY`.
+   * @default false
+   */
+  readonly autoDeleteObjects?: boolean;
   /** Noncurrent versions of media and static objects are kept this long. @default Duration.days(30) */
   readonly noncurrentVersionRetention?: Duration;
   /** Local folder of built static assets to deploy (invalidating `/*`). @default - nothing deployed */

@@ -9,6 +9,8 @@ import { Construct } from 'constructs';
 export interface EdgeStorageProps {
   /** Removal policy of the key and the media/static buckets. */
   readonly removalPolicy: RemovalPolicy;
+  /** Empty the buckets when they are deleted (needs `removalPolicy` DESTROY: dev and pr-N). */
+  readonly autoDeleteObjects: boolean;
   /** Access-log retention: lifecycle expiry of the log bucket. */
   readonly logRetention: logs.RetentionDays;
   /** Noncurrent object versions kept this long in the media and static buckets. */
@@ -68,6 +70,7 @@ export class EdgeStorage extends Construct {
         abortIncompleteMultipartUploadAfter: Duration.days(1),
       }],
       removalPolicy: props.removalPolicy,
+      autoDeleteObjects: props.autoDeleteObjects,
     });
 
     const common = {
@@ -91,6 +94,7 @@ export class EdgeStorage extends Construct {
         abortIncompleteMultipartUploadAfter: Duration.days(7),
       }],
       removalPolicy: props.removalPolicy,
+      autoDeleteObjects: props.autoDeleteObjects,
     });
 
     // S3 → EventBridge natively (no notification custom resource): feeds the media invalidation.
@@ -108,6 +112,7 @@ export class EdgeStorage extends Construct {
         abortIncompleteMultipartUploadAfter: Duration.days(1),
       }],
       removalPolicy: props.removalPolicy,
+      autoDeleteObjects: props.autoDeleteObjects,
     });
 
     this.transformedBucket = new s3.Bucket(this, 'TransformedImagesBucket', {
@@ -119,6 +124,7 @@ export class EdgeStorage extends Construct {
         abortIncompleteMultipartUploadAfter: Duration.days(1),
       }],
       removalPolicy: props.removalPolicy,
+      autoDeleteObjects: props.autoDeleteObjects,
     });
   }
 }

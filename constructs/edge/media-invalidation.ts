@@ -32,6 +32,8 @@ export interface MediaInvalidationProps {
   readonly logRetention: logs.RetentionDays;
   /** Removal policy of the log group. @default RemovalPolicy.RETAIN */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /** Removal policy of the queue and the dead-letter queue (they hold pending invalidations). @default RemovalPolicy.RETAIN */
+  readonly queueRemovalPolicy?: RemovalPolicy;
 }
 
 /**
@@ -54,6 +56,7 @@ export class MediaInvalidation extends Construct {
       encryptionMasterKey: props.key,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      removalPolicy: props.queueRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     this.queue = new sqs.Queue(this, 'Queue', {
       encryption: sqs.QueueEncryption.KMS,
@@ -63,6 +66,7 @@ export class MediaInvalidation extends Construct {
       visibilityTimeout: Duration.minutes(6),
       retentionPeriod: Duration.days(4),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+      removalPolicy: props.queueRemovalPolicy ?? RemovalPolicy.RETAIN,
     });
     // EventBridge delivers to the KMS-encrypted queue only if the key lets it (scoped to this account).
     props.key.addToResourcePolicy(new iam.PolicyStatement({

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs';
-import { Token } from 'aws-cdk-lib';
+import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import { ConnectHubEdgeProps, resolveImageOptions, resolveWafOptions } from './edge-props';
 
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
@@ -66,6 +66,9 @@ export function validateEdgeProps(props: ConnectHubEdgeProps, stackRegion: strin
     check(seen.has(props.activeApiRegion),
       `activeApiRegion ${show(props.activeApiRegion)} has no entry in apiOrigins (regions: ${show([...seen])})`);
   }
+
+  check(!props.autoDeleteObjects || props.removalPolicy === RemovalPolicy.DESTROY,
+    `autoDeleteObjects is true but removalPolicy is ${show(props.removalPolicy ?? RemovalPolicy.RETAIN)}; emptying buckets on delete needs removalPolicy RemovalPolicy.DESTROY`);
 
   const aliases = props.aliases ?? [];
   if (props.certificateArn !== undefined && known(props.certificateArn)) {

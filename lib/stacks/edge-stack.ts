@@ -60,6 +60,7 @@ export class EdgeStack extends Stack {
       geoRestriction: edge.geoRestriction.type === 'none' ? undefined : { type: edge.geoRestriction.type, countries: edge.geoRestriction.countries },
       logRetention: protection.logRetention,
       removalPolicy: protection.removalPolicy,
+      autoDeleteObjects: protection.autoDeleteObjects,
       waf: { rateLimit: edge.wafRateLimitPer5Minutes },
     });
     publishValue(this, config.name, this.region, EDGE_KEYS.distributionId, this.edge.distribution.distributionId);

@@ -21,6 +21,8 @@ import { APP_DATABASE_USER, DATABASE_KEYS, DATABASE_NAME } from './database-stac
 import { IDENTITY_KEYS } from './identity-stack';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
+/** The id AwsCustomResource gives its stack-level singleton function (fixed in aws-cdk-lib). */
+const AWS_CUSTOM_RESOURCE_SINGLETON_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -183,7 +185,10 @@ export class PlatformStack extends Stack {
     publishValue(this, env, region, PLATFORM_KEYS.apiLoadBalancerArn, deployment.apiLoadBalancerArn);
     publishValue(this, env, region, PLATFORM_KEYS.realtimeLoadBalancerArn, deployment.realtimeLoadBalancerArn);
     // The NLB lookups run in the VPC through CDK's AwsCustomResource function (shared with the cross-region reads).
+    // Its log group (CDK's managed-log-group flag) is retained by default: give it the environment's removal policy.
     acknowledgeAwsCustomResourceFunction(this, true);
+    const customResourceLogs = this.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON_ID)?.node.tryFindChild('LogGroup')?.node.defaultChild;
+    if (customResourceLogs) (customResourceLogs as CfnResource).applyRemovalPolicy(protection.removalPolicy);
     publishValue(this, env, region, PLATFORM_KEYS.clusterName, this.cluster.cluster.clusterName);
   }
 }

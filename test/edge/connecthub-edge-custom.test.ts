@@ -28,6 +28,7 @@ beforeAll(() => {
     waf: { rateLimit: 500, rateLimitWindow: Duration.minutes(1), commonRuleSetCountOnly: [] },
     invalidationBatchWindow: Duration.seconds(20),
     removalPolicy: RemovalPolicy.DESTROY,
+    autoDeleteObjects: true,
   });
   config = Object.values(f.template.findResources('AWS::CloudFront::Distribution'))[0].Properties.DistributionConfig;
 }, 300_000);
@@ -111,11 +112,21 @@ describe('props reach the resources', () => {
 });
 
 describe('removal policy', () => {
-  it('applies to the key, every bucket and every log group', () => {
+  it('applies to the key, every bucket, every log group and both invalidation queues', () => {
     const resources = Object.values(f.template.toJSON().Resources) as any[];
-    const stateful = resources.filter((r) => ['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup'].includes(r.Type));
-    expect(stateful.length).toBe(1 + 4 + 4);
+    const stateful = resources.filter((r) => ['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup', 'AWS::SQS::Queue'].includes(r.Type));
+    expect(stateful.length).toBe(1 + 4 + 4 + 2);
     for (const r of stateful) expect([r.Type, r.DeletionPolicy]).toEqual([r.Type, 'Delete']);
+  });
+
+  it('empties every bucket on delete (autoDeleteObjects), so a destroyable environment deletes cleanly', () => {
+    const resources = f.template.toJSON().Resources as Record<string, any>;
+    const emptied = Object.values(resources)
+      .filter((r) => r.Type === 'Custom::S3AutoDeleteObjects')
+      .map((r) => r.Properties.BucketName.Ref)
+      .sort();
+    const buckets = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::S3::Bucket').map(([id]) => id).sort();
+    expect(emptied).toEqual(buckets);
   });
 });
 

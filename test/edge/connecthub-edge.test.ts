@@ -296,6 +296,10 @@ describe('storage (stateful; logical ids pinned)', () => {
       expect(resource.UpdateReplacePolicy).toBe('Retain');
     }
     f.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    f.template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+    for (const queue of Object.values(f.template.findResources('AWS::SQS::Queue'))) {
+      expect([queue.DeletionPolicy, queue.UpdateReplacePolicy]).toEqual(['Retain', 'Retain']);
+    }
   });
 
   it('encrypts media, static and transformed buckets with the edge key and logs their access', () => {

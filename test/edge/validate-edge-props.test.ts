@@ -24,6 +24,7 @@ describe('ConnectHubEdge props validation', () => {
     ['a load balancer of another region', { apiOrigins: [{ ...BASE_PROPS.apiOrigins[0], api: BASE_PROPS.apiOrigins[1].api }] }, 'us-east-1', /apiOrigins\[0\]\.api\.loadBalancerArn ".*" is in "eu-west-1", not in its entry's region "us-east-1"/],
     ['a missing realtime NLB', { apiOrigins: [{ region: 'us-east-1', api: BASE_PROPS.apiOrigins[0].api }] }, 'us-east-1', /apiOrigins\[0\]\.realtime is missing; give the realtime NLB's loadBalancerArn and domainName/],
     ['an active region without origins', { activeApiRegion: 'ap-southeast-1' }, 'us-east-1', /activeApiRegion "ap-southeast-1" has no entry in apiOrigins \(regions: \["us-east-1","eu-west-1"\]\)/],
+    ['auto-delete on retained buckets', { autoDeleteObjects: true }, 'us-east-1', /autoDeleteObjects is true but removalPolicy is "retain"; emptying buckets on delete needs removalPolicy RemovalPolicy\.DESTROY/],
     ['a bad primary region', { primaryRegion: 'Virginia' }, 'us-east-1', /primaryRegion "Virginia" is not an AWS region name/],
     ['a certificate outside us-east-1', { certificateArn: 'arn:aws:acm:eu-west-1:111122223333:certificate/abc-123', aliases: ['a.example.com'] }, 'us-east-1', /must be in us-east-1/],
     ['a certificate without aliases', { certificateArn: 'arn:aws:acm:us-east-1:111122223333:certificate/abc-123' }, 'us-east-1', /certificateArn is set but aliases is empty/],
