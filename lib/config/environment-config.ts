@@ -54,10 +54,12 @@ export interface EdgeConfig {
   readonly geoRestriction: { readonly type: 'none' } | { readonly type: 'allow' | 'deny'; readonly countries: readonly string[] };
   /** Requests per 5-minute window per client IP before the WAF rate rule blocks. */
   readonly wafRateLimitPer5Minutes: number;
-  /** Optional public domain: the apex of a Route 53 hosted zone, for latency-based API origin records. */
-  readonly domainName?: string;
-  /** The id of that hosted zone (given, never looked up). Required with `domainName`. */
-  readonly hostedZoneId?: string;
+  /**
+   * Region whose load balancers serve `/api/*` and `/ws*` through CloudFront (VPC origins are chosen by id, so one
+   * region is active at a time; switch it to move traffic).
+   * @default the primary region
+   */
+  readonly activeApiRegion?: string;
 }
 
 /** EKS access settings. */

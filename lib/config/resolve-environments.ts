@@ -17,8 +17,7 @@ export const DEFAULT_SELECTION = ['dev', 'staging', 'prod'] as const;
  * Context keys `bin/` understands (all optional):
  * - `env`: comma-separated environment names (default dev,staging,prod);
  * - `account`: account id for every selected environment;
- * - `<env>:account`, `<env>:tier`, `<env>:regions` (comma list, primary first), `<env>:domainName` with
- *   `<env>:hostedZoneId`,
+ * - `<env>:account`, `<env>:tier`, `<env>:regions` (comma list, primary first), `<env>:activeApiRegion`,
  *   `<env>:alarmEmails`, `<env>:adminRoleArns`, `<env>:publicEndpointCidrs` (comma lists),
  *   `<env>:kafkaReplication` (`off`, `prepare` or `on`).
  */
@@ -72,14 +71,13 @@ function regionsFromOverride(base: EnvironmentConfig, regions: string[]): Region
 function applyOverrides(base: EnvironmentConfig, read: ContextReader): EnvironmentConfig {
   const key = (k: string) => read(`${base.name}:${k}`);
   const regions = asList(key('regions'));
-  const domainName = asString(key('domainName'));
-  const hostedZoneId = asString(key('hostedZoneId'));
+  const activeApiRegion = asString(key('activeApiRegion'));
   return {
     ...base,
     account: asString(key('account')) ?? asString(read('account')) ?? base.account,
     tier: (asString(key('tier')) as CapacityTierName | undefined) ?? base.tier,
     regions: regions ? regionsFromOverride(base, regions) : base.regions,
-    edge: domainName || hostedZoneId ? { ...base.edge, domainName, hostedZoneId } : base.edge,
+    edge: activeApiRegion ? { ...base.edge, activeApiRegion } : base.edge,
     alarmEmails: asList(key('alarmEmails')) ?? base.alarmEmails,
     kafkaReplication: (asString(key('kafkaReplication')) as KafkaReplicationMode | undefined) ?? base.kafkaReplication,
     clusterAccess: {

@@ -10,7 +10,6 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 const ACCOUNT_PATTERN = /^\d{12}$/;
 const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const DOMAIN_PATTERN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const COUNTRY_PATTERN = /^[A-Z]{2}$/;
 const PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'];
 const KINDS = ['dev', 'staging', 'prod', 'preview'];
@@ -61,10 +60,8 @@ export function validateEnvironment(env: EnvironmentConfig): ConfigProblem[] {
   if (!Number.isInteger(edge.wafRateLimitPer5Minutes) || edge.wafRateLimitPer5Minutes < 10 || edge.wafRateLimitPer5Minutes > 2_000_000_000) {
     add('edge.wafRateLimitPer5Minutes', edge.wafRateLimitPer5Minutes, 'a whole number from 10 to 2,000,000,000 (AWS WAF rate-based rule limits)');
   }
-  if (edge.domainName !== undefined && !DOMAIN_PATTERN.test(edge.domainName)) add('edge.domainName', edge.domainName, 'a lower-case DNS name such as connecthub.example.com');
-  if (edge.hostedZoneId !== undefined && !/^Z[A-Z0-9]{1,31}$/.test(edge.hostedZoneId)) add('edge.hostedZoneId', edge.hostedZoneId, 'a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ');
-  if ((edge.domainName === undefined) !== (edge.hostedZoneId === undefined)) {
-    add(edge.domainName === undefined ? 'edge.domainName' : 'edge.hostedZoneId', edge.domainName ?? edge.hostedZoneId, 'domainName and hostedZoneId go together (the zone apex and its id)');
+  if (edge.activeApiRegion !== undefined && !env.regions.some((r) => r.region === edge.activeApiRegion)) {
+    add('edge.activeApiRegion', edge.activeApiRegion, `one of the environment's regions: ${env.regions.map((r) => r.region).join(', ')}`);
   }
 
   env.clusterAccess.adminRoleArns.forEach((arn, i) => {

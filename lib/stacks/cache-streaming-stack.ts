@@ -111,9 +111,9 @@ export class CacheStreamingStack extends Stack {
           ...(isPrimary && replication.mode !== 'off' ? { multiVpcIamConnectivity: true } : {}),
         }
         : {}),
-      // The stack's AwsCustomResource function (this lookup, the cross-region reads) needs a route to another
-      // region's SSM endpoint when replicating. Only then, so that `off` leaves the template exactly as it was.
-      ...(replicates ? { lookupSubnets: privateSubnets } : {}),
+      // The stack's AwsCustomResource function (the bootstrap-broker lookup, the cross-region reads) calls the Kafka
+      // and SSM APIs: it runs in the private subnets with egress (isolated subnets have no route to either).
+      lookupSubnets: privateSubnets,
       logRetention: protection.logRetention,
       removalPolicy: protection.removalPolicy,
     });

@@ -56,6 +56,7 @@ export class EdgeStack extends Stack {
     this.edge = new ConnectHubEdge(this, 'Edge', {
       primaryRegion: config.regions[0].region,
       apiOrigins,
+      activeApiRegion: edge.activeApiRegion,
       priceClass: PRICE_CLASSES[edge.priceClass],
       geoRestriction: edge.geoRestriction.type === 'none' ? undefined : { type: edge.geoRestriction.type, countries: edge.geoRestriction.countries },
       logRetention: protection.logRetention,

@@ -79,8 +79,7 @@ describe('environment selection', () => {
       account: '111111111111',
       'prod:tier': 'one-year',
       'prod:regions': 'us-east-1,eu-central-1',
-      'prod:domainName': 'connecthub.example.com',
-      'prod:hostedZoneId': 'Z0123456789ABCDEFGHIJ',
+      'prod:activeApiRegion': 'eu-central-1',
       'prod:adminRoleArns': 'arn:aws:iam::111111111111:role/platform-admin',
     }));
     expect(env.account).toBe('111111111111');
@@ -89,7 +88,7 @@ describe('environment selection', () => {
       ['us-east-1', '10.30.0.0/16', 3],
       ['eu-central-1', '10.31.0.0/16', 3],
     ]);
-    expect(env.edge).toMatchObject({ domainName: 'connecthub.example.com', hostedZoneId: 'Z0123456789ABCDEFGHIJ' });
+    expect(env.edge.activeApiRegion).toBe('eu-central-1');
     expect(env.clusterAccess.adminRoleArns).toEqual(['arn:aws:iam::111111111111:role/platform-admin']);
   });
 
@@ -155,7 +154,7 @@ describe('environment validation', () => {
       account: 'abc',
       backupRetentionDays: 40,
       logRetentionDays: 10,
-      edge: { ...prod.edge, priceClass: 'PriceClass_1' as never, geoRestriction: { type: 'allow', countries: ['usa'] }, wafRateLimitPer5Minutes: 5, domainName: 'Not A Domain' },
+      edge: { ...prod.edge, priceClass: 'PriceClass_1' as never, geoRestriction: { type: 'allow', countries: ['usa'] }, wafRateLimitPer5Minutes: 5, activeApiRegion: 'us-west-2' },
       clusterAccess: { ...prod.clusterAccess, adminRoleArns: ['admin'], publicEndpointCidrs: ['0.0.0.0/0'] },
       alarmEmails: ['ops'],
     };
@@ -166,8 +165,7 @@ describe('environment validation', () => {
       'prod.edge.priceClass',
       'prod.edge.geoRestriction.countries',
       'prod.edge.wafRateLimitPer5Minutes',
-      'prod.edge.domainName',
-      'prod.edge.hostedZoneId',
+      'prod.edge.activeApiRegion',
       'prod.clusterAccess.adminRoleArns[0]',
       'prod.clusterAccess.publicEndpointCidrs[0]',
       'prod.alarmEmails[0]',
