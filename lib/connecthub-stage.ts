@@ -1,9 +1,10 @@
-import { Stage, StageProps } from 'aws-cdk-lib';
+import { Aspects, Stage, StageProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CapacityPlan, deriveCapacity } from './capacity/capacity-model';
 import { EnvironmentConfig } from './config/environment-config';
 import { EDGE_REGION } from './config/regions';
 import { DataProtection, dataProtectionFor } from './policy/data-protection';
+import { LogGroupRemovalPolicy } from './policy/log-group-removal';
 import { addStageChecks, tagEnvironment } from './security-gates';
 import { CacheStreamingStack } from './stacks/cache-streaming-stack';
 import { DatabaseStack } from './stacks/database-stack';
@@ -141,6 +142,7 @@ export class ConnectHubStage extends Stage {
     }
 
     tagEnvironment(this, config);
+    Aspects.of(this).add(new LogGroupRemovalPolicy(this.protection.removalPolicy));
     addStageChecks(this);
   }
 }

@@ -310,6 +310,10 @@ export class AuroraGlobalPrimary extends Construct implements IAuroraRegionalClu
     // master password is a CDK-generated secret, rotated by the single-user rotation application.
     const secret = parts.cluster.secret;
     if (!secret) throw new Error(`AuroraGlobalPrimary "${this.node.path}": the cluster has no master secret`);
+    // The secret outlives the cluster whenever the data does (a snapshot is useless without its credentials).
+    // (`cluster.secret` is the target attachment; the policy belongs on the generated DatabaseSecret itself.)
+    const generated = parts.cluster.node.tryFindChild('Secret') as secretsmanager.Secret | undefined;
+    generated?.applyRemovalPolicy(props.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
     this.secret = secret;
     parts.cluster.addRotationSingleUser({
       automaticallyAfter: rotation,

@@ -122,7 +122,9 @@ function validateRegions(env: EnvironmentConfig, add: (field: string, value: unk
     if (!parseCidr(r.vpcCidr)) add(`${field}.vpcCidr`, r.vpcCidr, 'an IPv4 CIDR with no host bits set, such as 10.30.0.0/16');
     else if (parseCidr(r.vpcCidr)!.prefix < 16 || parseCidr(r.vpcCidr)!.prefix > 20) add(`${field}.vpcCidr`, r.vpcCidr, 'a prefix from /16 to /20 (VPC limits, room for 3 tiers x 3 AZs)');
 
-    if (r.availabilityZones.length < minZones) {
+    if ((CAPACITY_TIERS as readonly string[]).includes(env.tier) && env.tier !== 'dev' && r.availabilityZones.length < 3) {
+      add(`${field}.availabilityZones`, r.availabilityZones, `at least 3 zones for the ${env.tier} tier (provisioned MSK spreads its brokers over three zones)`);
+    } else if (r.availabilityZones.length < minZones) {
       add(`${field}.availabilityZones`, r.availabilityZones, `at least ${minZones} zones in ${env.kind} (EKS, Aurora and MSK span zones)`);
     }
     const zoneSet = new Set<string>();

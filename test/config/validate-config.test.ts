@@ -92,6 +92,15 @@ describe('environment selection', () => {
     expect(env.clusterAccess.adminRoleArns).toEqual(['arn:aws:iam::111111111111:role/platform-admin']);
   });
 
+  test('a tier above dev needs three zones (provisioned MSK)', () => {
+    const error = thrownBy(() => resolveEnvironments(context({ env: 'dev', 'dev:tier': 'launch' })));
+    expect(error.problems).toEqual([{
+      field: 'dev.regions[0].availabilityZones',
+      value: ['us-east-1a', 'us-east-1b'],
+      allowed: 'at least 3 zones for the launch tier (provisioned MSK spreads its brokers over three zones)',
+    }]);
+  });
+
   test('an unknown capacity tier lists the tiers', () => {
     const error = thrownBy(() => resolveEnvironments(context({ env: 'staging', 'staging:tier': 'two-year' })));
     expect(error.problems).toEqual([{ field: 'staging.tier', value: 'two-year', allowed: 'one of dev, launch, six-month, one-year' }]);
