@@ -9,6 +9,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { allowCloudWatchLogs } from './logs-key-policy';
 import { grantKafkaTopics, kafkaConnectStatements, type KafkaClusterRef, type KafkaTopicGrantOptions } from './kafka-iam';
+import { acknowledgeAwsCustomResourceFunction } from '../nag/aws-custom-resource-function';
 
 /** Provisioned brokers (staging, prod) or MSK Serverless (dev, pr-N). */
 export type KafkaClusterMode = 'provisioned' | 'serverless';
@@ -86,37 +87,6 @@ const CLUSTER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9-]{0,63}$/;
 
 function distinctAzs(vpc: ec2.IVpc, subnets: ec2.SubnetSelection): string[] {
   return [...new Set(vpc.selectSubnets({ ...subnets, onePerAz: true }).availabilityZones)];
-}
-
-/** The id AwsCustomResource gives its stack-level singleton function (fixed in aws-cdk-lib). */
-const AWS_CUSTOM_RESOURCE_SINGLETON_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
-
-/**
- * Acknowledges, on the shared AwsCustomResource function of a stack, the findings that come from CDK's own
- * implementation of it (not from anything this project configures).
- */
-export function acknowledgeAwsCustomResourceSingleton(stack: Stack): void {
-  const fn = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON_ID);
-  if (!fn) return;
-  const role = fn.node.tryFindChild('ServiceRole');
-  if (role) {
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'CDK AwsCustomResource function: the AWS managed basic-execution policy only allows writing its own logs.',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-      reason: 'CDK AwsCustomResource function runs in the VPC; the AWS managed VPC-access policy only manages its ENIs.',
-    });
-  }
-  Validations.of(fn).acknowledge({
-    id: 'NIST.800.53.R5-LambdaConcurrency',
-    reason: 'Deploy-time AwsCustomResource function, invoked only by CloudFormation a few times per deployment; a concurrency limit protects nothing.',
-  });
-  Validations.of(fn).acknowledge({
-    id: 'NIST.800.53.R5-LambdaDLQ',
-    reason: 'Synchronous CloudFormation custom resource: failures are reported to CloudFormation, which fails and rolls back the deployment; there is no asynchronous event to dead-letter.',
-  });
 }
 
 /** Every problem with the props, one message each. */
@@ -368,7 +338,7 @@ export class KafkaCluster extends Construct implements KafkaClusterRef, ec2.ICon
         reason: 'AwsCustomResource attaches its one statement (kafka:GetBootstrapBrokers on this cluster ARN only) as an inline policy of its role; a managed policy would add nothing but indirection.',
       });
     }
-    acknowledgeAwsCustomResourceSingleton(Stack.of(this));
+    acknowledgeAwsCustomResourceFunction(Stack.of(this), { inVpc: true });
   }
 
   /** Admits a security group to the brokers on 9098. */

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { CfnResource, Duration, Fn, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { Duration, Fn, IgnoreMode, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,7 +13,8 @@ import { CapacityPlan } from '../capacity/capacity-model';
 import { EnvironmentConfig, RegionConfig, WORKLOADS, WorkloadName } from '../config/environment-config';
 import { homeRegionCode } from '../config/regions';
 import { DataProtection } from '../policy/data-protection';
-import { CrossRegionParameter, acknowledgeAwsCustomResourceFunction } from '../wiring/cross-region-parameter';
+import { acknowledgeAwsCustomResourceFunction } from '../../constructs/nag/aws-custom-resource-function';
+import { CrossRegionParameter } from '../wiring/cross-region-parameter';
 import { PLATFORM_KEYS } from '../wiring/platform-keys';
 import { importVpc, publishValue, readValue } from '../wiring/shared-parameters';
 import { CACHE_PORT, CACHE_STREAMING_KEYS } from './cache-streaming-stack';
@@ -22,7 +23,6 @@ import { IDENTITY_KEYS } from './identity-stack';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
 /** The id AwsCustomResource gives its stack-level singleton function (fixed in aws-cdk-lib). */
-const AWS_CUSTOM_RESOURCE_SINGLETON_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
 
 export interface PlatformStackProps extends StackProps {
   readonly config: EnvironmentConfig;
@@ -98,13 +98,11 @@ export class PlatformStack extends Stack {
       },
     });
 
-    // The kubectl provider's two functions get log groups from CDK's managed-log-group flag, without a key option
-    // and retained by default: give them the environment's removal policy so dev and pr-N destroy cleanly.
+    // The kubectl provider's two functions get log groups from CDK's managed-log-group flag, without a key option.
     for (const path of [['KubectlProvider', 'Handler'], ['KubectlProvider', 'Provider', 'framework-onEvent']]) {
       let node: Construct | undefined = this.cluster.cluster;
       for (const id of [...path, 'LogGroup', 'Resource']) node = node?.node.tryFindChild(id) as Construct | undefined;
       if (node) {
-        (node as CfnResource).applyRemovalPolicy(protection.removalPolicy);
         Validations.of(node).acknowledge({
           id: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
           reason: 'Log group CDK creates for the kubectl provider\'s deploy-time functions; it holds kubectl output about our own manifests, no customer data.',
@@ -184,11 +182,9 @@ export class PlatformStack extends Stack {
     publishValue(this, env, region, PLATFORM_KEYS.realtimeLoadBalancerHostname, deployment.realtimeLoadBalancerHostname);
     publishValue(this, env, region, PLATFORM_KEYS.apiLoadBalancerArn, deployment.apiLoadBalancerArn);
     publishValue(this, env, region, PLATFORM_KEYS.realtimeLoadBalancerArn, deployment.realtimeLoadBalancerArn);
-    // The NLB lookups run in the VPC through CDK's AwsCustomResource function (shared with the cross-region reads).
-    // Its log group (CDK's managed-log-group flag) is retained by default: give it the environment's removal policy.
-    acknowledgeAwsCustomResourceFunction(this, true);
-    const customResourceLogs = this.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON_ID)?.node.tryFindChild('LogGroup')?.node.defaultChild;
-    if (customResourceLogs) (customResourceLogs as CfnResource).applyRemovalPolicy(protection.removalPolicy);
+    // The NLB lookups run in the VPC through CDK's AwsCustomResource function (shared with the cross-region reads);
+    // its log group follows the environment's removal policy like every other (lib/policy/log-group-removal.ts).
+    acknowledgeAwsCustomResourceFunction(this, { inVpc: true });
     publishValue(this, env, region, PLATFORM_KEYS.clusterName, this.cluster.cluster.clusterName);
   }
 }

@@ -2,6 +2,7 @@ import { Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeAwsCustomResourceFunction } from '../../constructs/nag/aws-custom-resource-function';
 import { parameterName } from './shared-parameters';
 
 /** Props of {@link CrossRegionParameter}. */
@@ -57,41 +58,6 @@ export class CrossRegionParameter extends Construct {
         reason: 'Written by CDK for this custom resource: one statement, ssm:GetParameter on the single parameter read.',
       });
     }
-    acknowledgeAwsCustomResourceFunction(stack, props.vpc !== undefined);
-  }
-}
-
-/** The id AwsCustomResource gives its stack-level singleton function (fixed in aws-cdk-lib). */
-const AWS_CUSTOM_RESOURCE_SINGLETON_ID = 'AWS679f53fac002430cb0da5b7982bd2287';
-
-/**
- * Acknowledges, on the stack's AwsCustomResource singleton function only, the findings that come from CDK's own
- * implementation of that function rather than from anything configured here.
- */
-export function acknowledgeAwsCustomResourceFunction(stack: Stack, inVpc: boolean): void {
-  const fn = stack.node.tryFindChild(AWS_CUSTOM_RESOURCE_SINGLETON_ID);
-  if (!fn) return;
-  const acknowledge = (target: Construct, id: string, reason: string) => Validations.of(target).acknowledge({ id, reason });
-  const role = fn.node.tryFindChild('ServiceRole');
-  if (role) {
-    acknowledge(role as Construct, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      'CDK AwsCustomResource function: the AWS managed basic-execution policy only allows writing its own logs.');
-    if (inVpc) {
-      acknowledge(role as Construct, 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
-        'CDK AwsCustomResource function runs in the VPC; the AWS managed VPC-access policy only manages its network interfaces.');
-    }
-  }
-  acknowledge(fn as Construct, 'NIST.800.53.R5-LambdaConcurrency',
-    'Deploy-time custom-resource function, invoked by CloudFormation a few times per deployment; a concurrency limit protects nothing.');
-  acknowledge(fn as Construct, 'NIST.800.53.R5-LambdaDLQ',
-    'Synchronous CloudFormation custom resource: a failure fails and rolls back the deployment; there is no asynchronous event to dead-letter.');
-  const logGroup = fn.node.tryFindChild('LogGroup')?.node.defaultChild;
-  if (logGroup) {
-    acknowledge(logGroup as Construct, 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
-      'Log group CDK creates for its AwsCustomResource function: it records deploy-time SDK calls and their public results (parameter names, load-balancer hostnames), no customer data.');
-  }
-  if (!inVpc) {
-    acknowledge(fn as Construct, 'NIST.800.53.R5-LambdaInsideVPC',
-      'Reads one SSM parameter in another region at deploy time; this global stack has no VPC, and the call goes to the public SSM endpoint over TLS.');
+    acknowledgeAwsCustomResourceFunction(stack, { inVpc: props.vpc !== undefined });
   }
 }
