@@ -193,6 +193,32 @@ export interface LoadBalancerSettings {
   readonly sourceRanges?: readonly string[];
 }
 
+/**
+ * An APM vendor that receives the collector's traces and metrics as well (OTLP/HTTP). The API key stays in
+ * Secrets Manager and reaches the collector as a file through the Secrets Store CSI driver.
+ */
+export interface ApmSettings {
+  /** `newrelic`, `datadog` (Datadog's OTLP intake) or any other `otlp` endpoint. */
+  readonly vendor: 'newrelic' | 'datadog' | 'otlp';
+  /**
+   * https:// base endpoint (the exporter appends /v1/traces and /v1/metrics), e.g. `https://otlp.nr-data.net`,
+   * `https://otlp.eu01.nr-data.net` or the Datadog OTLP intake of your site.
+   */
+  readonly endpoint: string;
+  /** Full ARN of the Secrets Manager secret holding the API / license key (the collector's Pod Identity role may read it). */
+  readonly apiKeySecretArn: string;
+  /**
+   * Key inside a JSON secret.
+   * @default - the whole secret string is the key
+   */
+  readonly apiKeyJsonKey?: string;
+  /**
+   * Header that carries the key.
+   * @default - `api-key` (newrelic), `dd-api-key` (datadog), `x-api-key` (otlp)
+   */
+  readonly headerName?: string;
+}
+
 /** Everything the backend chart needs. */
 export interface BackendChartProps {
   /** Environment name (`dev`, `prod`, `pr-12`...), a label on every object. */
@@ -233,6 +259,17 @@ export interface BackendChartProps {
   readonly port?: number;
   /** UID/GID the container runs as. @default 65532 (the distroless image's nonroot user) */
   readonly runAsUser?: number;
+  /**
+   * EKS cluster name (the `ClusterName` resource attribute the collector adds).
+   * @default `connecthub-<environment>-<region>` (what the platform stack names its clusters)
+   */
+  readonly clusterName?: string;
+  /**
+   * Send traces and metrics to an APM vendor as well as CloudWatch and X-Ray. Give the same secret ARN to
+   * `ConnectHubClusterProps.apm` so the collector's role may read it.
+   * @default - CloudWatch (EMF) and X-Ray only
+   */
+  readonly apm?: ApmSettings;
 }
 
 const HEX64 = /^[a-f0-9]{64}$/;
@@ -433,6 +470,27 @@ export function validateBackendChartProps(props: BackendChartProps): void {
   if (props.port !== undefined && props.port < 1024) bad('port', props.port, 'an unprivileged port (1024-65535): the container runs as non-root');
   if (props.runAsUser !== undefined && !(Number.isInteger(props.runAsUser) && props.runAsUser > 0)) {
     bad('runAsUser', props.runAsUser, 'a positive integer (non-root)');
+  }
+
+  if (props.clusterName !== undefined && literal(props.clusterName) && !/^[a-zA-Z][a-zA-Z0-9-_]{0,99}$/.test(props.clusterName)) {
+    bad('clusterName', props.clusterName, 'an EKS cluster name (a letter, then letters, digits, - or _)');
+  }
+  const apm = props.apm;
+  if (apm !== undefined) {
+    if (!['newrelic', 'datadog', 'otlp'].includes(apm.vendor)) bad('apm.vendor', apm.vendor, 'one of newrelic, datadog, otlp');
+    let https = false;
+    try {
+      https = typeof apm.endpoint === 'string' && new URL(apm.endpoint).protocol === 'https:';
+    } catch {
+      https = false;
+    }
+    if (literal(apm.endpoint) && !https) bad('apm.endpoint', apm.endpoint, 'an https:// URL');
+    if (!apm.apiKeySecretArn) bad('apm.apiKeySecretArn', apm.apiKeySecretArn, 'a Secrets Manager secret ARN');
+    else if (literal(apm.apiKeySecretArn) && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^*]+$/.test(apm.apiKeySecretArn)) {
+      bad('apm.apiKeySecretArn', apm.apiKeySecretArn, 'a full Secrets Manager secret ARN without wildcards');
+    }
+    if (apm.headerName !== undefined && !/^[A-Za-z0-9-]+$/.test(apm.headerName)) bad('apm.headerName', apm.headerName, 'an HTTP header name (letters, digits, -)');
+    if (apm.apiKeyJsonKey !== undefined && !/^[A-Za-z0-9_.-]+$/.test(apm.apiKeyJsonKey)) bad('apm.apiKeyJsonKey', apm.apiKeyJsonKey, 'a JSON key (letters, digits, _ . -)');
   }
 
   if (problems.length > 0) {

@@ -30,8 +30,16 @@ import {
   workloadObjectName,
 } from './workload-names';
 import { BACKEND_CONTRACT } from './backend-contract';
+import { type RenderedCollector, addOtelCollector } from './otel-collector';
+import {
+  COLLECTOR_OTLP_GRPC_PORT,
+  COLLECTOR_OTLP_HTTP_PORT,
+  COLLECTOR_SERVICE_NAME,
+  backendOtelEnvironment,
+} from '../constructs/observability/otel-config';
 
 export * from './backend-chart-props';
+export { ADOT_COLLECTOR_IMAGE, COLLECTOR_SERVICE_ACCOUNT, type RenderedCollector } from './otel-collector';
 
 /** Where mounted secret files live inside the container. */
 export const SECRETS_MOUNT_PATH = '/var/run/secrets/connecthub';
@@ -78,6 +86,10 @@ export class BackendChart extends Chart {
 
   /** The container port (HTTP, probes and /metrics). */
   public readonly port: number;
+  /** The OpenTelemetry collector (ADOT): its Service, ServiceAccount, EMF log group and APM secret. */
+  public readonly otelCollector: RenderedCollector;
+  /** The APM setting the chart was given (the cluster construct checks its grant against it). */
+  public readonly apm?: BackendChartProps['apm'];
 
   private readonly props: BackendChartProps;
   private readonly commonLabels: Record<string, string>;
@@ -114,6 +126,7 @@ export class BackendChart extends Chart {
     }
     this.workloads = rendered;
 
+    this.apm = props.apm;
     this.namespaceObject();
     this.networkPolicies();
     const secretFiles = this.secretFiles();
@@ -127,6 +140,16 @@ export class BackendChart extends Chart {
     }
     this.loadBalancerService('api');
     this.loadBalancerService('realtime');
+    this.otelCollector = addOtelCollector(this, {
+      environment: props.environment,
+      region: props.region,
+      clusterName: props.clusterName ?? `connecthub-${props.environment}-${props.region}`,
+      vpcCidr: props.vpcCidr,
+      backendPort: this.port,
+      commonLabels: this.commonLabels,
+      backendSelector: { 'app.kubernetes.io/name': 'connecthub-backend' },
+      apm: props.apm,
+    });
   }
 
   /** Container image reference: `repo:tag` (asset hash) or `repo@sha256:…`. */
@@ -234,6 +257,9 @@ export class BackendChart extends Chart {
       // V8's heap stays under the memory limit (75 %), so memory pressure shows in the HPA before an OOM kill.
       ['NODE_OPTIONS', `--max-old-space-size=${Math.floor(sizing.limits.memoryMebibytes * 0.75)}`],
     ];
+    // Traces and metrics over OTLP/HTTP to the collector Service (service name and resource attributes per role).
+    const otel = backendOtelEnvironment({ environmentName: p.environment, service: w, namespace: BACKEND_NAMESPACE, region: p.region });
+    vars.push(...Object.entries(otel));
     return vars.filter((v): v is [string, string] => v[1] !== undefined).map(([name, value]) => ({ name, value }));
   }
 
@@ -516,6 +542,11 @@ export class BackendChart extends Chart {
           { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [tcp(443)] },
           // EKS Pod Identity agent (link-local) hands out the workload's AWS credentials.
           { to: [{ ipBlock: { cidr: '169.254.170.23/32' } }], ports: [tcp(80)] },
+          // Traces and metrics to the OpenTelemetry collector (OTLP gRPC and HTTP).
+          {
+            to: [{ podSelector: { matchLabels: { 'app.kubernetes.io/name': COLLECTOR_SERVICE_NAME } } }],
+            ports: [tcp(COLLECTOR_OTLP_GRPC_PORT), tcp(COLLECTOR_OTLP_HTTP_PORT)],
+          },
         ],
       },
     });

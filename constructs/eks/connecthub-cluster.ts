@@ -28,6 +28,7 @@ import {
   type WorkloadName,
   serviceAccountName,
 } from '../../cdk8s/workload-names';
+import { COLLECTOR_SERVICE_NAME as COLLECTOR_SERVICE_ACCOUNT } from '../observability/otel-config';
 import { LoadBalancerLookup } from './load-balancer-lookup';
 
 /** Pinned versions of everything the cluster installs. Check before bumping (see docs/kubernetes.md). */
@@ -119,6 +120,17 @@ export interface KafkaLagAccess {
   readonly groupArns: readonly string[];
 }
 
+/** What the collector's Pod Identity role may read for an APM vendor. */
+export interface CollectorApmAccess {
+  /** Full ARN of the Secrets Manager secret with the vendor's API key. */
+  readonly apiKeySecretArn: string;
+  /**
+   * Customer-managed KMS key of that secret (the collector role gets kms:Decrypt on it).
+   * @default - the secret uses the AWS-managed key
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
 export interface ConnectHubClusterProps {
   /** Cluster name (explicit, so the control-plane log group can be created with retention and KMS first). */
   readonly clusterName: string;
@@ -177,6 +189,12 @@ export interface ConnectHubClusterProps {
    * @default - KEDA gets no MSK access (the Kafka trigger would fail; CPU/memory still scale)
    */
   readonly kafkaLag?: KafkaLagAccess;
+  /**
+   * The APM vendor key the OpenTelemetry collector reads (through the CSI driver, as the collector pod). Give the
+   * same ARN as the chart's `BackendChartProps.apm.apiKeySecretArn`; `addBackendChart` refuses a mismatch.
+   * @default - no APM: the collector's role reads no secret
+   */
+  readonly apm?: CollectorApmAccess;
   /**
    * Tags on the cluster.
    * @default - none
@@ -245,6 +263,12 @@ export function validateConnectHubClusterProps(props: ConnectHubClusterProps): v
       bad(`workloadAccess.${w}.cloudWatchNamespace`, a.cloudWatchNamespace, 'a custom namespace (AWS/ is reserved)');
     }
   }
+  if (props.apm) {
+    const arn = props.apm.apiKeySecretArn;
+    if (typeof arn !== 'string' || (literal(arn) && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[^*]+$/.test(arn))) {
+      bad('apm.apiKeySecretArn', arn, 'a full Secrets Manager secret ARN without wildcards');
+    }
+  }
   if (props.kafkaLag) {
     checkKafkaArns(problems, 'kafkaLag', props.kafkaLag.clusterArn, [
       ['topicArns', props.kafkaLag.topicArns, 'topic'],
@@ -288,6 +312,10 @@ export class ConnectHubCluster extends Construct {
   public readonly workloadRoles: Readonly<Record<WorkloadName, iam.Role>>;
   /** Pod Identity role of the KEDA operator. */
   public readonly kedaRole: iam.Role;
+  /** Pod Identity role of the OpenTelemetry collector (X-Ray, its EMF log group, the APM key). */
+  public readonly collectorRole: iam.Role;
+  /** Set by `addBackendChart`: the log group the collector's EMF exporter writes (metrics source). */
+  public collectorLogGroup?: logs.LogGroup;
   /** The KEDA Helm release. */
   public readonly keda: eks.HelmChart;
   /** The Prometheus workspace the managed scraper writes to and KEDA reads. */
@@ -309,6 +337,10 @@ export class ConnectHubCluster extends Construct {
   private readonly workloadAssociations: eks.CfnPodIdentityAssociation[] = [];
   private readonly platformManifests: eks.KubernetesManifest[] = [];
   private backendAdded = false;
+  private readonly apmAccess?: CollectorApmAccess;
+  private readonly ownLogsKey?: kms.Key;
+  private readonly logRetention: logs.RetentionDays;
+  private readonly removalPolicy: RemovalPolicy;
 
   constructor(scope: Construct, id: string, props: ConnectHubClusterProps) {
     super(scope, id);
@@ -324,7 +356,11 @@ export class ConnectHubCluster extends Construct {
         enableKeyRotation: true,
         removalPolicy,
       });
-    this.logsEncryptionKey = props.logsEncryptionKey ?? this.createLogsKey(props.clusterName, removalPolicy);
+    this.ownLogsKey = props.logsEncryptionKey ? undefined : this.createLogsKey(props.clusterName, removalPolicy);
+    this.logsEncryptionKey = props.logsEncryptionKey ?? this.ownLogsKey!;
+    this.logRetention = retention;
+    this.removalPolicy = removalPolicy;
+    this.apmAccess = props.apm;
 
     // EKS writes to this fixed name; creating it first gives it retention and KMS instead of "never expire".
     this.controlPlaneLogGroup = new logs.LogGroup(this, 'ControlPlaneLogs', {
@@ -414,6 +450,34 @@ export class ConnectHubCluster extends Construct {
     }
     this.workloadRoles = roles;
 
+    // --- OpenTelemetry collector (ADOT, in the backend chart): X-Ray here, its EMF log group in addBackendChart.
+    this.collectorRole = this.podIdentityRole('OtelCollectorRole', `OpenTelemetry collector (${BACKEND_NAMESPACE}/${COLLECTOR_SERVICE_ACCOUNT})`);
+    this.collectorRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'XRayTraces', actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] }),
+    );
+    if (props.apm) {
+      this.collectorRole.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadApmApiKey',
+          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+          resources: [props.apm.apiKeySecretArn],
+        }),
+      );
+      props.apm.encryptionKey?.grantDecrypt(this.collectorRole);
+    }
+    Validations.of(this.collectorRole.node.findChild('DefaultPolicy')).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions (Resource must be *); they are the only actions of the collector role on *.',
+    });
+    this.workloadAssociations.push(
+      new eks.CfnPodIdentityAssociation(this, 'OtelCollectorPodIdentity', {
+        clusterName: this.cluster.clusterName,
+        namespace: BACKEND_NAMESPACE,
+        serviceAccount: COLLECTOR_SERVICE_ACCOUNT,
+        roleArn: this.collectorRole.roleArn,
+      }),
+    );
+
     // --- Prometheus: workspace + agentless managed scraper (request rate for KEDA, dashboards for SLOs).
     this.prometheusWorkspace = new aps.CfnWorkspace(this, 'PrometheusWorkspace', {
       alias: `${props.clusterName}-metrics`,
@@ -472,7 +536,7 @@ export class ConnectHubCluster extends Construct {
     // HPAs created by KEDA need resource metrics (cpu/memory triggers).
     this.keda.node.addDependency(metricsServer);
 
-    for (const role of [...Object.values(this.workloadRoles), this.kedaRole]) {
+    for (const role of [...Object.values(this.workloadRoles), this.kedaRole, this.collectorRole]) {
       const policy = role.node.tryFindChild('DefaultPolicy');
       if (policy) {
         Validations.of(policy).acknowledge({
@@ -502,11 +566,25 @@ export class ConnectHubCluster extends Construct {
     if (violations.length > 0) {
       throw new Error(`addBackendChart: the chart breaks ${violations.length} workload rule${violations.length > 1 ? 's' : ''}:\n  - ${violations.join('\n  - ')}`);
     }
+    const chartApm = chart.otelCollector.apmApiKeySecretArn;
+    const grantedApm = this.apmAccess?.apiKeySecretArn;
+    if (chartApm !== undefined && grantedApm === undefined) {
+      throw new Error(`addBackendChart: the chart sends to an APM vendor with the key ${chartApm}, but the cluster's props.apm grants the collector no secret; set ConnectHubClusterProps.apm.apiKeySecretArn to the same ARN`);
+    }
+    if (chartApm === undefined && grantedApm !== undefined) {
+      throw new Error(`addBackendChart: props.apm grants the collector the secret ${grantedApm}, but the chart has no apm setting; set BackendChartProps.apm or remove ConnectHubClusterProps.apm`);
+    }
+    if (chartApm !== undefined && grantedApm !== undefined && !Token.isUnresolved(chartApm) && !Token.isUnresolved(grantedApm) && chartApm !== grantedApm) {
+      throw new Error(`addBackendChart: the chart's apm.apiKeySecretArn ${chartApm} differs from the cluster's props.apm.apiKeySecretArn ${grantedApm}; they must name the same secret`);
+    }
     this.backendAdded = true;
+    this.grantCollectorLogs(chart.otelCollector.logGroupName);
     const manifest = this.cluster.addCdk8sChart('BackendManifests', chart);
     manifest.node.addDependency(this.keda);
     manifest.node.addDependency(this.secretsCsi);
     for (const d of [...this.workloadAssociations, ...this.platformManifests]) manifest.node.addDependency(d);
+    // The collector writes into its log group from the first batch: the group (with retention and KMS) comes first.
+    manifest.node.addDependency(this.collectorLogGroup!);
     const hostname = (service: string, id: string) => {
       const value = new eks.KubernetesObjectValue(this, id, {
         cluster: this.cluster,
@@ -537,6 +615,37 @@ export class ConnectHubCluster extends Construct {
       apiLoadBalancerArn: this.apiLoadBalancerArn,
       realtimeLoadBalancerArn: this.realtimeLoadBalancerArn,
     };
+  }
+
+  /**
+   * The collector's EMF log group, created here with retention and KMS (the exporter would otherwise create it
+   * itself, unencrypted), and the collector's right to write streams into it - nothing else in CloudWatch Logs.
+   * The EMF exporter publishes metrics through these log events, so the role needs no cloudwatch:PutMetricData.
+   */
+  private grantCollectorLogs(logGroupName: string): void {
+    const stack = Stack.of(this);
+    this.ownLogsKey?.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchLogsOfTheCollector',
+        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'kms:EncryptionContext:aws:logs:arn': `arn:${stack.partition}:logs:${stack.region}:${stack.account}:log-group:${logGroupName}` } },
+      }),
+    );
+    this.collectorLogGroup = new logs.LogGroup(this, 'CollectorMetricsLogs', {
+      logGroupName,
+      retention: this.logRetention,
+      encryptionKey: this.logsEncryptionKey,
+      removalPolicy: this.removalPolicy,
+    });
+    this.collectorRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EmfMetricsLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.collectorLogGroup.logGroupArn],
+      }),
+    );
   }
 
   private createLogsKey(clusterName: string, removalPolicy: RemovalPolicy): kms.Key {

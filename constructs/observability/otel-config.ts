@@ -27,12 +27,33 @@ export interface SecretKeyRef {
   readonly key: string;
 }
 
+/**
+ * A secret delivered to the collector as a file (Secrets Store CSI driver): the collector reads it with its
+ * `file` config provider (`${file:<path>}`), so the key is never an env value or a Kubernetes Secret.
+ */
+export interface SecretFileRef {
+  /** Absolute path of the mounted file inside the collector container. */
+  readonly file: string;
+}
+
+/** Where the collector finds the vendor API key. */
+export type ApiKeySource = SecretKeyRef | SecretFileRef;
+
+function isFileRef(k: ApiKeySource): k is SecretFileRef {
+  return typeof (k as SecretFileRef).file === 'string';
+}
+
+/** The collector-config reference that expands to the API key at collector start. */
+export function apiKeyReference(k: ApiKeySource): string {
+  return isFileRef(k) ? `\${file:${k.file}}` : `\${env:${APM_API_KEY_ENV}}`;
+}
+
 /** New Relic: OTLP/HTTP to New Relic's endpoint with the license key in the `api-key` header. */
 export interface NewRelicApm {
   readonly vendor: 'newrelic';
   /** Data center of the New Relic account. @default 'us' */
   readonly region?: 'us' | 'eu';
-  readonly apiKey: SecretKeyRef;
+  readonly apiKey: ApiKeySource;
 }
 
 /** Datadog: the collector's `datadog` exporter (bundled in ADOT) with the API key and site. */
@@ -40,7 +61,7 @@ export interface DatadogApm {
   readonly vendor: 'datadog';
   /** Datadog site. @default 'datadoghq.com' */
   readonly site?: 'datadoghq.com' | 'datadoghq.eu' | 'us3.datadoghq.com' | 'us5.datadoghq.com' | 'ap1.datadoghq.com';
-  readonly apiKey: SecretKeyRef;
+  readonly apiKey: ApiKeySource;
 }
 
 /** Any other OTLP/HTTP backend: endpoint plus the header that carries the key. */
@@ -50,7 +71,7 @@ export interface GenericOtlpApm {
   readonly endpoint: string;
   /** Header carrying the key, for example `x-api-key`. */
   readonly headerName: string;
-  readonly apiKey: SecretKeyRef;
+  readonly apiKey: ApiKeySource;
 }
 
 export type ApmConfig = NewRelicApm | DatadogApm | GenericOtlpApm;
@@ -62,6 +83,8 @@ export interface BackendOtelOptions {
   readonly namespace: string;
   /** Share of traces sampled at the root (parent-based). @default 0.1 */
   readonly traceSampleRatio?: number;
+  /** AWS region of the pods, added to the resource attributes as `cloud.region`. @default - not set */
+  readonly region?: string;
 }
 
 export interface CollectorOptions {
@@ -86,8 +109,12 @@ export function validateApmConfig(apm: ApmConfig | undefined, field = 'apm'): st
   const p: string[] = [];
   const vendor = (apm as { vendor: string }).vendor;
   if (!['newrelic', 'datadog', 'otlp'].includes(vendor)) return [`${field}.vendor "${vendor}" is not supported; use newrelic, datadog or otlp`];
-  if (!DNS_LABEL.test(apm.apiKey.secretName)) p.push(`${field}.apiKey.secretName "${apm.apiKey.secretName}" must be a Kubernetes object name (lower-case letters, digits, '-')`);
-  if (!SECRET_KEY.test(apm.apiKey.key)) p.push(`${field}.apiKey.key "${apm.apiKey.key}" must be a Secret data key (letters, digits, '-', '_', '.')`);
+  if (isFileRef(apm.apiKey)) {
+    if (!/^\/[-._a-zA-Z0-9/]+$/.test(apm.apiKey.file)) p.push(`${field}.apiKey.file "${apm.apiKey.file}" must be an absolute path (letters, digits, '-', '_', '.', '/')`);
+  } else {
+    if (!DNS_LABEL.test(apm.apiKey.secretName)) p.push(`${field}.apiKey.secretName "${apm.apiKey.secretName}" must be a Kubernetes object name (lower-case letters, digits, '-')`);
+    if (!SECRET_KEY.test(apm.apiKey.key)) p.push(`${field}.apiKey.key "${apm.apiKey.key}" must be a Secret data key (letters, digits, '-', '_', '.')`);
+  }
   if (apm.vendor === 'newrelic' && apm.region !== undefined && !['us', 'eu'].includes(apm.region)) p.push(`${field}.region "${apm.region}" must be us or eu`);
   if (apm.vendor === 'otlp') {
     let https = false;
@@ -109,7 +136,7 @@ export function backendOtelEnvironment(o: BackendOtelOptions): Record<string, st
   if (!DNS_LABEL.test(o.namespace)) throw new Error(`namespace "${o.namespace}" must be a Kubernetes namespace name`);
   return {
     OTEL_SERVICE_NAME: `connecthub-${o.service}`,
-    OTEL_RESOURCE_ATTRIBUTES: `service.namespace=connecthub,deployment.environment.name=${o.environmentName},connecthub.role=${o.service}`,
+    OTEL_RESOURCE_ATTRIBUTES: `service.namespace=connecthub,deployment.environment.name=${o.environmentName},connecthub.role=${o.service}${o.region ? `,cloud.provider=aws,cloud.region=${o.region}` : ''}`,
     OTEL_EXPORTER_OTLP_ENDPOINT: `http://${COLLECTOR_SERVICE_NAME}.${o.namespace}.svc.cluster.local:${COLLECTOR_OTLP_HTTP_PORT}`,
     OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
     OTEL_TRACES_EXPORTER: 'otlp',
@@ -137,11 +164,12 @@ export const OTLP_METRIC_RENAMES: Readonly<Record<string, string>> = {
 
 const NEW_RELIC_ENDPOINTS = { us: 'https://otlp.nr-data.net', eu: 'https://otlp.eu01.nr-data.net' } as const;
 
-/** Env vars of the collector container: the APM key from its Secret. Empty without `apm`. */
+/** Env vars of the collector container: the APM key from its Secret. Empty without `apm` or with a file-based key. */
 export function collectorSecretEnvironment(apm: ApmConfig | undefined): Array<{ name: string; valueFrom: { secretKeyRef: { name: string; key: string } } }> {
   if (!apm) return [];
   const problems = validateApmConfig(apm);
   if (problems.length > 0) throw new Error(`Invalid APM configuration: ${problems.join('; ')}`);
+  if (isFileRef(apm.apiKey)) return [];
   return [{ name: APM_API_KEY_ENV, valueFrom: { secretKeyRef: { name: apm.apiKey.secretName, key: apm.apiKey.key } } }];
 }
 
@@ -172,11 +200,11 @@ export function collectorConfig(o: CollectorOptions): Record<string, unknown> {
   const traceExporters = ['awsxray'];
   const metricExporters = ['awsemf'];
   if (o.apm?.vendor === 'newrelic') {
-    exporters['otlphttp/apm'] = { endpoint: NEW_RELIC_ENDPOINTS[o.apm.region ?? 'us'], headers: { 'api-key': `\${env:${APM_API_KEY_ENV}}` }, compression: 'gzip' };
+    exporters['otlphttp/apm'] = { endpoint: NEW_RELIC_ENDPOINTS[o.apm.region ?? 'us'], headers: { 'api-key': apiKeyReference(o.apm.apiKey) }, compression: 'gzip' };
   } else if (o.apm?.vendor === 'datadog') {
-    exporters['datadog/apm'] = { api: { key: `\${env:${APM_API_KEY_ENV}}`, site: o.apm.site ?? 'datadoghq.com' } };
+    exporters['datadog/apm'] = { api: { key: apiKeyReference(o.apm.apiKey), site: o.apm.site ?? 'datadoghq.com' } };
   } else if (o.apm?.vendor === 'otlp') {
-    exporters['otlphttp/apm'] = { endpoint: o.apm.endpoint, headers: { [o.apm.headerName]: `\${env:${APM_API_KEY_ENV}}` }, compression: 'gzip' };
+    exporters['otlphttp/apm'] = { endpoint: o.apm.endpoint, headers: { [o.apm.headerName]: apiKeyReference(o.apm.apiKey) }, compression: 'gzip' };
   }
   const apmExporter = o.apm ? (o.apm.vendor === 'datadog' ? 'datadog/apm' : 'otlphttp/apm') : undefined;
   if (apmExporter) {

@@ -30,7 +30,10 @@ describe('workloads', () => {
       find('PodDisruptionBudget', `connecthub-${w}`);
       find('ScaledObject', `connecthub-${w}`);
     }
-    expect(objects.filter((o) => o.kind === 'Deployment')).toHaveLength(3);
+    // The three roles plus the OpenTelemetry collector (test/cdk8s/otel-collector.test.ts).
+    expect(objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name).sort()).toEqual(
+      ['connecthub-api', 'connecthub-otel-collector', 'connecthub-realtime', 'connecthub-worker'],
+    );
     expect(objects.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false); // KEDA owns the HPAs
   });
 
@@ -218,7 +221,7 @@ describe('services and network', () => {
     expect(ingress).toEqual([{ from: [{ ipBlock: { cidr: '10.10.0.0/16' } }], ports: [{ protocol: 'TCP', port: 8080 }] }]);
     const egress = find('NetworkPolicy', 'allow-egress-backend-dependencies').spec.egress;
     const ports = egress.flatMap((e: any) => e.ports.map((p: any) => `${p.protocol}/${p.port}`));
-    expect(ports.sort()).toEqual(['TCP/443', 'TCP/5432', 'TCP/53', 'TCP/6379', 'TCP/80', 'TCP/9098', 'UDP/53'].sort());
+    expect(ports.sort()).toEqual(['TCP/443', 'TCP/5432', 'TCP/53', 'TCP/6379', 'TCP/80', 'TCP/9098', 'UDP/53', 'TCP/4317', 'TCP/4318'].sort());
     expect(egress.find((e: any) => e.ports[0].port === 80).to).toEqual([{ ipBlock: { cidr: '169.254.170.23/32' } }]);
     for (const port of [5432, 6379, 9098]) {
       expect(egress.find((e: any) => e.ports[0].port === port).to).toEqual([{ ipBlock: { cidr: '10.10.0.0/16' } }]);

@@ -113,9 +113,9 @@ describe('add-ons', () => {
 });
 
 describe('Pod Identity', () => {
-  test('one association per workload to its ServiceAccount, plus KEDA', () => {
+  test('one association per workload to its ServiceAccount, plus KEDA and the OpenTelemetry collector', () => {
     const assoc = ofType('AWS::EKS::PodIdentityAssociation').map(([, r]) => `${r.Properties.Namespace}/${r.Properties.ServiceAccount}`);
-    expect(assoc.sort()).toEqual(['connecthub/connecthub-api', 'connecthub/connecthub-realtime', 'connecthub/connecthub-worker', 'keda/keda-operator']);
+    expect(assoc.sort()).toEqual(['connecthub/connecthub-api', 'connecthub/connecthub-otel-collector', 'connecthub/connecthub-realtime', 'connecthub/connecthub-worker', 'keda/keda-operator']);
   });
 
   test('roles trust only the EKS Pod Identity service', () => {

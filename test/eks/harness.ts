@@ -3,7 +3,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { App as Cdk8sApp } from 'cdk8s';
-import { BackendChart } from '../../cdk8s/backend-chart';
+import { BackendChart, type BackendChartProps } from '../../cdk8s/backend-chart';
 import { ConnectHubCluster, type ConnectHubClusterProps } from '../../constructs/eks/connecthub-cluster';
 import { chartProps } from '../cdk8s/fixtures';
 import { TOPIC_NAMES } from '../../backend/src/contract';
@@ -23,7 +23,11 @@ export interface Platform {
   redisSecret: secretsmanager.Secret;
 }
 
-export function buildPlatform(overrides: Partial<ConnectHubClusterProps> = {}, context: Record<string, unknown> = {}): Platform {
+export function buildPlatform(
+  overrides: Partial<ConnectHubClusterProps> = {},
+  context: Record<string, unknown> = {},
+  chartOverrides: Partial<BackendChartProps> = {},
+): Platform {
   const app = new App({ context });
   const stack = new Stack(app, 'Platform', { env: { account: ACCOUNT, region: 'us-east-1' } });
   const vpc = new ec2.Vpc(stack, 'Vpc', {
@@ -71,6 +75,7 @@ export function buildPlatform(overrides: Partial<ConnectHubClusterProps> = {}, c
     ...base,
     redis: { ...base.redis, passwordSecret: { secretArn: redisSecret.secretArn, jsonKey: 'password' } },
     autoscaling: { ...base.autoscaling, prometheusQueryEndpoint: platform.prometheusQueryEndpoint },
+    ...chartOverrides,
   });
   platform.addBackendChart(chart);
   return { app, stack, platform, chart, redisSecret };
