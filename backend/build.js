@@ -5,7 +5,18 @@
  *
  *   node backend/build.js [outfile]
  */
+const fs = require('node:fs');
 const path = require('node:path');
+
+/**
+ * The OTLP exporter loads `http`/`https` with a dynamic `import()`, which esbuild keeps as a native
+ * dynamic import. Node runs that, but a VM context without an ESM loader (jest, which loads this
+ * bundle in the tests) rejects it and the export silently never happens. The bundle therefore loads
+ * those Node built-ins with `require` (the same modules, through Node's CommonJS loader).
+ */
+function requireBuiltinDynamicImports(code) {
+  return code.replace(/\bimport\("(https?)"\)/g, (_m, mod) => `Promise.resolve().then(() => require("${mod}"))`);
+}
 
 /** esbuild options shared by every build of the service. */
 function buildOptions(outfile) {
@@ -30,11 +41,13 @@ function buildOptions(outfile) {
 
 /** Builds to `outfile` (default backend/dist/server.js) synchronously; returns the path. */
 function build(outfile = path.join(__dirname, 'dist', 'server.js')) {
-  require('esbuild').buildSync(buildOptions(outfile));
+  const [out] = require('esbuild').buildSync({ ...buildOptions(outfile), write: false }).outputFiles;
+  fs.mkdirSync(path.dirname(outfile), { recursive: true });
+  fs.writeFileSync(outfile, requireBuiltinDynamicImports(out.text));
   return outfile;
 }
 
-module.exports = { build, buildOptions };
+module.exports = { build, buildOptions, requireBuiltinDynamicImports };
 
 if (require.main === module) {
   const out = build(process.argv[2] ? path.resolve(process.argv[2]) : undefined);

@@ -14,6 +14,7 @@ import {
   ROLES,
   Role,
 } from './contract';
+import type { OtelConfig } from './otel-metrics';
 
 export interface DatabaseConfig {
   readonly writerHost: string;
@@ -75,6 +76,8 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   readonly cacheWarmIntervalSeconds: number;
   readonly cacheWarmUsers: number;
+  /** OTLP export of the latency histograms; undefined (nothing exported) without `OTEL_EXPORTER_OTLP_ENDPOINT`. */
+  readonly otel?: OtelConfig;
 }
 
 /** Thrown by {@link loadConfig}; `problems` holds one line per bad setting. */
@@ -273,6 +276,32 @@ export function loadConfig(env: Env): Config {
     };
   }
 
+  let otel: OtelConfig | undefined;
+  const otelEndpoint = r.raw(ENV.otelEndpoint);
+  if (otelEndpoint !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(otelEndpoint);
+    } catch {
+      u = undefined;
+    }
+    if (!u || !['http:', 'https:'].includes(u.protocol) || u.search || u.hash) {
+      r.problems.push(`${ENV.otelEndpoint}=${JSON.stringify(otelEndpoint)} is not allowed; expected an http:// or https:// base URL of an OTLP/HTTP receiver, e.g. http://collector:4318`);
+    }
+    const rawAttributes = r.raw(ENV.otelResourceAttributes);
+    const parsed = rawAttributes === undefined ? { attributes: {} } : parseResourceAttributes(rawAttributes);
+    if ('problem' in parsed) {
+      r.problems.push(`${ENV.otelResourceAttributes}=${JSON.stringify(rawAttributes)} is not allowed: ${parsed.problem}; expected key=value pairs separated by commas`);
+    }
+    otel = {
+      endpoint: otelEndpoint,
+      exportIntervalMillis: r.int(ENV.otelExportInterval, 60_000, 1_000, 3_600_000),
+      temporality: r.oneOf(ENV.otelTemporality, ['delta', 'cumulative'] as const, 'delta'),
+      serviceName: r.raw(ENV.otelServiceName),
+      resourceAttributes: 'attributes' in parsed ? parsed.attributes : {},
+    };
+  }
+
   const config: Config = {
     role,
     port: r.int(ENV.port, DEFAULT_PORT, 0, 65535),
@@ -291,6 +320,7 @@ export function loadConfig(env: Env): Config {
     rateLimitPerMinute: r.int(ENV.rateLimitPerMinute, 600, 1, 10_000_000),
     cacheWarmIntervalSeconds: r.int(ENV.cacheWarmIntervalSeconds, 300, 1, 86_400),
     cacheWarmUsers: r.int(ENV.cacheWarmUsers, 1000, 0, 1_000_000),
+    otel,
   };
   if (config.shutdownDelaySeconds >= config.shutdownDrainSeconds && r.raw(ENV.shutdownDelaySeconds) !== undefined) {
     r.problems.push(
@@ -299,4 +329,19 @@ export function loadConfig(env: Env): Config {
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
+}
+
+/** Parses `OTEL_RESOURCE_ATTRIBUTES` (`key=value,key=value`, values percent-encoded); returns the problem or the map. */
+export function parseResourceAttributes(raw: string): { attributes: Record<string, string> } | { problem: string } {
+  const attributes: Record<string, string> = {};
+  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    if (eq <= 0) return { problem: `entry ${JSON.stringify(entry)} is not key=value` };
+    try {
+      attributes[decodeURIComponent(entry.slice(0, eq).trim())] = decodeURIComponent(entry.slice(eq + 1).trim());
+    } catch {
+      return { problem: `entry ${JSON.stringify(entry)} has a bad percent-encoding` };
+    }
+  }
+  return { attributes };
 }

@@ -81,6 +81,11 @@ export const ENV = {
   awsRegion: 'AWS_REGION',
   homeRegion: 'HOME_REGION',
   logLevel: 'LOG_LEVEL',
+  otelEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+  otelExportInterval: 'OTEL_METRIC_EXPORT_INTERVAL',
+  otelTemporality: 'OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE',
+  otelServiceName: 'OTEL_SERVICE_NAME',
+  otelResourceAttributes: 'OTEL_RESOURCE_ATTRIBUTES',
 } as const;
 
 /** Home regions a user row can belong to (the `users` table is LIST-partitioned on it). */
@@ -118,6 +123,18 @@ export const METRICS = {
   outboxPending: 'outbox_pending',
   kafkaConsumerLag: 'kafka_consumer_lag',
   cacheRequestsTotal: 'cache_requests_total',
+  dbQueryDurationSeconds: 'db_query_duration_seconds',
+} as const;
+
+/**
+ * OpenTelemetry histograms (milliseconds, exponential) pushed over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT`
+ * is set; the collector renames them to the CloudWatch metrics the latency alarms and SLOs read.
+ * Attributes: http `role`, `route`, `method`, `status`; delivery `role`, `kind`; db `role`, `pool`.
+ */
+export const OTEL_INSTRUMENTS = {
+  httpServerDuration: 'connecthub.http.server.duration',
+  messageDeliveryDuration: 'connecthub.message.delivery.duration',
+  dbQueryDuration: 'connecthub.db.query.duration',
 } as const;
 
 /** WebSocket subprotocol the realtime role speaks; the token travels as a second offered protocol `bearer.<jwt>`. */

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
+import { performance } from 'node:perf_hooks';
 import { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import { Signer } from '@aws-sdk/rds-signer';
 import type { DatabaseConfig } from './config';
@@ -21,11 +22,54 @@ export function isConnectionError(err: unknown): boolean {
   return /Connection terminated|connection timeout|Client has encountered a connection error|read-only transaction/i.test(m);
 }
 
+/** Readiness probe statement; not counted as a query (it would pull the latency percentiles down). */
+const PING_SQL = 'SELECT 1 AS readiness';
+
+/** Called once per statement with the pool it ran on and its duration in milliseconds (success or error). */
+export type QueryObserver = (pool: 'writer' | 'reader', ms: number) => void;
+
+/**
+ * Times every statement a pooled client runs (pool.query goes through client.query too): wraps the
+ * client's `query` once, when the pool opens the connection. Callback and promise forms are timed;
+ * streaming submittables (not used here) pass through untimed.
+ */
+function instrumentClient(client: PoolClient, pool: 'writer' | 'reader', observe: QueryObserver): void {
+  const original = client.query as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = function timedQuery(this: unknown, ...args: unknown[]): unknown {
+    const first = args[0] as { text?: string; submit?: unknown } | string | undefined;
+    const text = typeof first === 'string' ? first : first?.text;
+    if (text === PING_SQL || (typeof first === 'object' && typeof first?.submit === 'function')) return original.apply(this, args);
+    const start = performance.now();
+    let recorded = false;
+    const done = (): void => {
+      if (recorded) return;
+      recorded = true;
+      observe(pool, performance.now() - start);
+    };
+    const last = args[args.length - 1];
+    if (typeof last === 'function') {
+      args[args.length - 1] = function timedCallback(this: unknown, ...cbArgs: unknown[]) {
+        done();
+        return (last as (...a: unknown[]) => unknown).apply(this, cbArgs);
+      };
+      return original.apply(this, args);
+    }
+    const result = original.apply(this, args) as Promise<unknown> | undefined;
+    if (result && typeof result.then === 'function') result.then(done, done);
+    return result;
+  };
+}
+
 export class Database {
   readonly writer: Pool;
   readonly reader: Pool;
 
-  constructor(config: DatabaseConfig, awsRegion: string | undefined, private readonly log: Logger) {
+  constructor(
+    config: DatabaseConfig,
+    awsRegion: string | undefined,
+    private readonly log: Logger,
+    observeQuery?: QueryObserver,
+  ) {
     const base = (host: string): PoolConfig => ({
       host,
       port: config.port,
@@ -48,6 +92,8 @@ export class Database {
       // An idle client losing its connection (failover, proxy restart) emits here; without a listener
       // the process would crash. The pool drops the client and opens a new one on the next checkout.
       pool.on('error', (err) => this.log.warn({ pool: name, err: err.message }, 'database connection lost; it will be replaced'));
+      // With one host, the single pool is the writer (reads on it are counted as writer statements).
+      if (observeQuery && (name === 'writer' || this.reader !== this.writer)) pool.on('connect', (client) => instrumentClient(client, name, observeQuery));
     }
   }
 
@@ -81,7 +127,7 @@ export class Database {
   }
 
   async ping(): Promise<void> {
-    await Promise.all([this.writer.query('SELECT 1'), this.reader === this.writer ? undefined : this.reader.query('SELECT 1')]);
+    await Promise.all([this.writer.query(PING_SQL), this.reader === this.writer ? undefined : this.reader.query(PING_SQL)]);
   }
 
   async close(): Promise<void> {

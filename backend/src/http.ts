@@ -70,7 +70,7 @@ export function createHttpServer(config: Config, log: Logger, metrics: Metrics, 
     if (probePaths.has(route)) return;
     const labels = { role: config.role, route, method: req.method, status: String(reply.statusCode) };
     metrics.httpRequests.inc(labels);
-    metrics.httpDuration.observe(labels, reply.elapsedTime / 1000);
+    metrics.observeHttp(labels, reply.elapsedTime);
   });
 
   app.setErrorHandler((err: FastifyError & { validationContext?: string }, req, reply) => {

@@ -1,9 +1,20 @@
 /**
  * Prometheus metrics. Each running service owns its registry (two services in one process, as the
- * tests run them, do not share counters).
+ * tests run them, do not share counters). The three latency measurements also go to the OTLP
+ * exporter ({@link LatencyExporter}, a no-op unless OTEL_EXPORTER_OTLP_ENDPOINT is set): record them
+ * through {@link Metrics.observeHttp}, {@link Metrics.observeDelivery} and {@link Metrics.observeDbQuery}.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { METRICS, Role } from './contract';
+import type { HttpAttributes, LatencyExporter } from './otel-metrics';
+
+const NO_EXPORT: LatencyExporter = {
+  enabled: false,
+  httpServerDuration: () => undefined,
+  messageDeliveryDuration: () => undefined,
+  dbQueryDuration: () => undefined,
+  shutdown: async () => undefined,
+};
 
 export class Metrics {
   readonly registry = new Registry();
@@ -20,8 +31,13 @@ export class Metrics {
   readonly eventsConsumed: Counter<'topic' | 'outcome'>;
   readonly cacheRequests: Counter<'cache' | 'result'>;
   readonly cacheWarmed: Counter<'cache'>;
+  readonly dbQueryDuration: Histogram<'pool'>;
 
-  constructor(readonly role: Role) {
+  constructor(
+    readonly role: Role,
+    /** Where the latency measurements are pushed as OTLP exponential histograms (ms). */
+    readonly otlp: LatencyExporter = NO_EXPORT,
+  ) {
     const registers = [this.registry];
     // Role-specific series are registered only where they mean something (no always-zero gauges).
     const only = (...roles: Role[]) => (roles.includes(role) ? registers : []);
@@ -72,5 +88,30 @@ export class Metrics {
       registers: only('api', 'worker'),
     });
     this.cacheWarmed = new Counter({ name: 'cache_warmed_total', help: 'Cache entries written by the warmer', labelNames: ['cache'], registers: only('worker') });
+    this.dbQueryDuration = new Histogram({
+      name: METRICS.dbQueryDurationSeconds,
+      help: 'PostgreSQL statement round trip in seconds, by pool (writer | reader); the objective is < 0.05 s',
+      labelNames: ['pool'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+      registers: only('api', 'worker'),
+    });
+  }
+
+  /** One answered HTTP request (not probes): Prometheus histogram in seconds, OTLP in ms. */
+  observeHttp(labels: HttpAttributes, ms: number): void {
+    this.httpDuration.observe(labels, ms / 1000);
+    this.otlp.httpServerDuration(ms, labels);
+  }
+
+  /** One event written to a recipient socket, `ms` after it was committed. */
+  observeDelivery(kind: string, ms: number): void {
+    this.deliveryLatency.observe({ kind }, ms / 1000);
+    this.otlp.messageDeliveryDuration(ms, { role: this.role, kind });
+  }
+
+  /** One PostgreSQL statement (success or failure) on the writer or reader pool. */
+  observeDbQuery(pool: 'writer' | 'reader', ms: number): void {
+    this.dbQueryDuration.observe({ pool }, ms / 1000);
+    this.otlp.dbQueryDuration(ms, { role: this.role, pool });
   }
 }

@@ -4,6 +4,7 @@
 import type { Config } from './config';
 import { createLogger, Logger } from './logger';
 import { Metrics } from './metrics';
+import { createLatencyExporter } from './otel-metrics';
 import { Database } from './db';
 import { createRedis, isRedisReady, quitRedis, RedisClient } from './redis';
 import { Cache } from './cache';
@@ -42,13 +43,14 @@ export interface RunningService {
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<RunningService> {
   const log = options.log ?? createLogger(config.logLevel, config.role);
-  const metrics = new Metrics(config.role);
+  const otlp = createLatencyExporter(config.role, config.otel);
+  const metrics = new Metrics(config.role, otlp);
   const closers: Array<() => Promise<unknown>> = [];
 
   const redis: RedisClient = createRedis(config.redis, log, { name: `${config.role}-cmd` });
   closers.push(() => quitRedis(redis));
   const cache = new Cache(redis, config.redis.keyPrefix, metrics, log);
-  const db = config.database ? new Database(config.database, config.awsRegion, log) : undefined;
+  const db = config.database ? new Database(config.database, config.awsRegion, log, (pool, ms) => metrics.observeDbQuery(pool, ms)) : undefined;
   if (db) closers.push(() => db.close());
 
   let hub: RealtimeHub | undefined;
@@ -133,6 +135,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
       const inTime = await Promise.race([drain, deadline]);
       clearTimeout(timer);
       await Promise.all(closers.map((c) => c().catch(() => undefined)));
+      // Last: push what the drain itself recorded. A collector that is down costs at most the export timeout.
+      await otlp.shutdown().catch((err: Error) => log.warn({ err: err.message }, 'final OTLP metrics export failed'));
       log.info({ inTime }, inTime ? 'drained' : 'drain deadline reached; closing anyway');
       return inTime;
     })();

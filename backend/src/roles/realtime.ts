@@ -124,7 +124,7 @@ export class RealtimeHub {
       delivered = true;
     }
     if (delivered && typeof event.at === 'number') {
-      this.deps.metrics.deliveryLatency.observe({ kind: event.type }, Math.max(0, Date.now() - event.at) / 1000);
+      this.deps.metrics.observeDelivery(event.type, Math.max(0, Date.now() - event.at));
     }
   }
 
