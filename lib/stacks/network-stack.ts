@@ -35,9 +35,12 @@ export class NetworkStack extends Stack {
     });
     this.vpc = network.vpc;
 
+    // The data stores admit this group for backend workloads that run outside the EKS cluster's own security group
+    // (security groups for pods, or a custom Auto Mode NodeClass). Today the pods carry the cluster security group,
+    // which the platform stack admits at the proxy, Redis and MSK with rules of its own.
     const workloads = new ec2.SecurityGroup(this, 'WorkloadSecurityGroup', {
       vpc: this.vpc,
-      description: 'ConnectHub backend workloads (EKS nodes and pods); admitted by Aurora proxy, Redis and MSK',
+      description: 'ConnectHub backend workloads outside the EKS cluster security group; admitted by RDS Proxy, Redis and MSK',
       allowAllOutbound: true,
     });
     const dataClients = new ec2.SecurityGroup(this, 'DataClientSecurityGroup', {
