@@ -47,6 +47,9 @@ export async function createTestDatabase(area: string): Promise<TestDatabase> {
     url,
     pool,
     async drop() {
+      // pool.end() resolves before the server has closed every connection; the FORCE below can then
+      // terminate one that is still ending, which the pool re-emits as 'error' (a crash without a listener).
+      pool.on('error', () => undefined);
       await pool.end();
       await adminWithRetry(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     },
