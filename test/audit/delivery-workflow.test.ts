@@ -136,3 +136,20 @@ test('no job interpolates pull-request text into a shell (script injection)', ()
   const runs = Object.values(jobs).flatMap((job: any) => (job.steps ?? []).map((s: any) => s.run ?? ''));
   for (const run of runs) expect(run).not.toMatch(/\$\{\{\s*github\.event\.(pull_request\.(title|body|head\.ref)|head_commit|comment)/);
 });
+
+test('every step that pipes runs under an explicit bash shell, so a failing command before a pipe fails the step', () => {
+  // GitHub's default shell is `bash -e` without pipefail; an explicit `shell: bash` (step, job or workflow default)
+  // is `bash --noprofile --norc -eo pipefail {0}`.
+  const explicitBash = (shell: unknown) => shell === 'bash';
+  const problems: string[] = [];
+  for (const [id, job] of Object.entries(jobs)) {
+    (job.steps ?? []).forEach((step: any, i: number) => {
+      if (typeof step.run !== 'string' || !/(^|[^|])\|([^|]|$)/.test(step.run)) return;
+      const shell = step.shell ?? job.defaults?.run?.shell ?? workflow.defaults?.run?.shell;
+      if (!explicitBash(shell)) problems.push(`${id} step ${i} (${step.name ?? step.run.split('\n')[0]}): pipes without pipefail`);
+    });
+  }
+  expect(problems).toEqual([]);
+  // The check above is not vacuous: the diff step pipes into tee.
+  expect(jobs.diff?.steps?.some((s: any) => typeof s.run === 'string' && s.run.includes('| tee'))).toBe(true);
+});
