@@ -6,7 +6,6 @@
  *
  * Stable construct ids: <id>/Function, <id>/SecurityGroup, <id>/Logs.
  */
-import * as path from 'path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -17,10 +16,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { bundledCode } from '../lambda/bundled-code';
 import { IAuroraRegionalCluster } from './aurora-global-database';
 
 /** Repository root, seen from this file (constructs/data): esbuild's project root and lock file. */
-const REPO_ROOT = path.join(__dirname, '..', '..');
 
 export interface DatabaseFunctionProps {
   /** Handler source file (TypeScript), e.g. `lambdas/db-migrate/index.ts`. */
@@ -82,12 +81,10 @@ export class DatabaseFunction extends Construct {
       removalPolicy: props.logRemovalPolicy,
     });
 
-    const afterBundling = props.afterBundling;
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      // The runtime provides the AWS SDK v3; pg's optional native binding is never used.
+      code: bundledCode({ entry: props.entry, externalModules: ['@aws-sdk/*', 'pg-native'], afterBundling: props.afterBundling }),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -111,20 +108,6 @@ export class DatabaseFunction extends Construct {
         // Stack traces point into the TypeScript sources (the bundle ships its source map).
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        format: nodejs.OutputFormat.CJS,
-        // The runtime provides the AWS SDK v3; pg's optional native binding is never used.
-        externalModules: ['@aws-sdk/*', 'pg-native'],
-        forceDockerBundling: false,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => (afterBundling ? afterBundling(outputDir) : []),
-        },
       },
     });
     props.secret.grantRead(this.function);

@@ -10,6 +10,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { bundledCode } from '../lambda/bundled-code';
 import { EDGE_TTLS } from './edge-policies';
 import { ResolvedImageOptions } from './edge-props';
 import { sharpCopyCommands } from './sharp-bundle';
@@ -101,8 +102,12 @@ export class ImageOptimization extends Construct {
     logGroup.grantWrite(role);
 
     this.transformFunction = new nodejs.NodejsFunction(this, 'Transform', {
-      entry: path.join(__dirname, '..', '..', 'lambdas', 'image-transform', 'index.ts'),
-      handler: 'handler',
+      code: bundledCode({
+        entry: path.join(__dirname, '..', '..', 'lambdas', 'image-transform', 'index.ts'),
+        externalModules: ['@aws-sdk/*', 'sharp'],
+        afterBundling: (outputDir) => sharpCopyCommands(outputDir),
+      }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       // sharp's linux-x64 binaries are the ones installed here (see sharp-bundle.ts).
       architecture: lambda.Architecture.X86_64,
@@ -126,18 +131,6 @@ export class ImageOptimization extends Construct {
         MIN_QUALITY: String(o.minQuality),
         MAX_QUALITY: String(o.maxQuality),
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        externalModules: ['@aws-sdk/*', 'sharp'],
-        forceDockerBundling: false,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) => sharpCopyCommands(outputDir),
-        },
       },
     });
     props.mediaBucket.grantRead(this.transformFunction);

@@ -12,6 +12,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { bundledCode } from '../lambda/bundled-code';
 
 /** Media keys that trigger invalidation (the `/media/*` behaviour maps URI = key). */
 export const MEDIA_KEY_PREFIX = 'media/';
@@ -101,8 +102,8 @@ export class MediaInvalidation extends Construct {
     logGroup.grantWrite(role);
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(__dirname, '..', '..', 'lambdas', 'media-invalidation', 'index.ts'),
-      handler: 'handler',
+      code: bundledCode({ entry: path.join(__dirname, '..', '..', 'lambdas', 'media-invalidation', 'index.ts'), externalModules: ['@aws-sdk/*'] }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -118,7 +119,6 @@ export class MediaInvalidation extends Construct {
         IMAGE_PREFIX: props.imageKeyPrefix,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: { minify: true, sourceMap: true, target: 'node22', externalModules: ['@aws-sdk/*'], forceDockerBundling: false },
     });
     this.function.addEventSource(new SqsEventSource(this.queue, {
       batchSize: 1000,

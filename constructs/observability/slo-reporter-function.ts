@@ -10,6 +10,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { bundledCode } from '../lambda/bundled-code';
 import { DEFAULT_REPORT_WINDOWS, parseWindow, PR_ENVIRONMENT_PATTERN, SLO_NAMESPACE } from '../../lambdas/slo-reporter/slo-definitions';
 
 /** Repository root (bundling must not depend on the directory the CDK app runs from). */
@@ -126,10 +127,8 @@ export class SloReporter extends Construct {
     });
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(REPO_ROOT, 'lambdas', 'slo-reporter', 'index.ts'),
-      projectRoot: REPO_ROOT,
-      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
-      handler: 'handler',
+      code: bundledCode({ entry: path.join(REPO_ROOT, 'lambdas', 'slo-reporter', 'index.ts'), externalModules: ['@aws-sdk/*'] }),
+      handler: 'index.handler',
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
@@ -147,13 +146,6 @@ export class SloReporter extends Construct {
         CONNECTHUB_ENVIRONMENT: props.environmentName,
         SLO_WINDOWS: (props.windows ?? DEFAULT_REPORT_WINDOWS).join(','),
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
       },
     });
     // Sending to the KMS-encrypted dead-letter queue needs the key as well as sqs:SendMessage.

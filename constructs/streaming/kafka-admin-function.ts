@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { bundledCode } from '../lambda/bundled-code';
 import { allowCloudWatchLogs } from './logs-key-policy';
 
 /** Where the Lambda handlers live (lambdas/<name>/index.ts at the repository root). */
@@ -63,8 +64,9 @@ export class KafkaAdminFunction extends Construct {
     });
 
     this.function = new nodejs.NodejsFunction(this, 'Function', {
-      entry: path.join(LAMBDAS_DIR, props.handlerDir, 'index.ts'),
-      handler: 'handler',
+      // kafkajs and the MSK IAM signer are bundled: nothing is external.
+      code: bundledCode({ entry: path.join(LAMBDAS_DIR, props.handlerDir, 'index.ts') }),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -77,13 +79,6 @@ export class KafkaAdminFunction extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrency ?? 1,
       environment: { NODE_OPTIONS: '--enable-source-maps', ...(props.environment ?? {}) },
       environmentEncryption: props.encryptionKey,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        target: 'node22',
-        externalModules: [],
-        forceDockerBundling: false,
-      },
     });
     // Lambda decrypts the environment with the execution role.
     props.encryptionKey.grantDecrypt(this.function);
