@@ -15,7 +15,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { S3ArchiveSink } from '../../database/archive-sink';
 import { clientConfigFromEnvironment, parseDatabaseEnvironment } from '../../database/connection';
-import { loadMigrations } from '../../database/migrator';
+import { hashMigrationsDirectory } from '../../database/migrations-hash';
+import { applyMigrations, DEFAULT_MIGRATIONS_DIR, loadMigrations } from '../../database/migrator';
 import { handler as maintainHandler, archiveSinkFromEnvironment } from '../../lambdas/db-maintain/index';
 import { handler as migrateHandler, PHYSICAL_RESOURCE_ID } from '../../lambdas/db-migrate/index';
 import { createTestDatabase, TestDatabase } from './pg-test-db';
@@ -124,6 +125,37 @@ describe('database Lambda handlers', () => {
         );
         const versions = await other.pool.query(`SELECT array_agg(version ORDER BY version) AS v FROM connecthub.schema_migrations`);
         expect(versions.rows[0].v).toEqual([1]);
+      } finally {
+        await other.drop();
+      }
+    });
+
+    it('an Update carrying another MigrationsHash (a rollback: old properties, new code) succeeds without migrating', async () => {
+      const other = await createTestDatabase('lambdaroll');
+      try {
+        // The schema one migration behind the bundle, as after a failed deploy whose new migration rolled back.
+        const all = loadMigrations();
+        await applyMigrations(other.pool, { migrations: all.slice(0, -1) });
+        setEnv({ DB_NAME: other.name });
+        const previous = 'ab'.repeat(32);
+        const rolledBack = await migrateHandler({
+          RequestType: 'Update',
+          PhysicalResourceId: PHYSICAL_RESOURCE_ID,
+          ResourceProperties: { MigrationsHash: previous },
+        });
+        const behind = String(all[all.length - 2].version);
+        expect(rolledBack).toEqual({ PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { SchemaVersion: behind, Applied: '' } });
+        const versions = await other.pool.query(`SELECT max(version)::text AS v, count(*)::int AS n FROM connecthub.schema_migrations`);
+        expect(versions.rows[0]).toEqual({ v: behind, n: all.length - 1 });
+        expect((console.log as jest.Mock).mock.calls.flat().join('\n')).toMatch(/asks for migrations abababababab… but this function carries [0-9a-f]{12}…: a CloudFormation rollback.*nothing is applied, the schema stays at version/);
+
+        // The bundle's own hash (every forward deploy) migrates.
+        const forward = await migrateHandler({
+          RequestType: 'Update',
+          PhysicalResourceId: PHYSICAL_RESOURCE_ID,
+          ResourceProperties: { MigrationsHash: hashMigrationsDirectory(DEFAULT_MIGRATIONS_DIR) },
+        });
+        expect(forward.Data).toEqual({ SchemaVersion: LATEST, Applied: all[all.length - 1].file });
       } finally {
         await other.drop();
       }
