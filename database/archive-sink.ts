@@ -21,8 +21,12 @@ import {
 export interface ArchiveSink {
   /** Human-readable location, e.g. `s3://bucket/prefix/` or `/path/to/archive`. */
   readonly description: string;
-  /** Stores the local file `localPath` under `key` (replacing an earlier object with that key). */
-  putFile(key: string, localPath: string, contentType: string): Promise<void>;
+  /**
+   * Stores everything `body` yields under `key` (replacing an earlier object with that key), reading it as it comes —
+   * nothing is staged on local disk. Resolves with the number of bytes stored. On failure the partial object is
+   * discarded (S3: the multipart upload is aborted) and `body` is left destroyed or unread.
+   */
+  putStream(key: string, body: Readable, contentType: string): Promise<{ readonly bytes: number }>;
   /** Stores a small text object under `key`. */
   putText(key: string, text: string, contentType: string): Promise<void>;
   /** Reads back the object stored under `key`. */
@@ -54,13 +58,20 @@ export class LocalFolderArchiveSink implements ArchiveSink {
     return path.join(this.root, ...key.split('/'));
   }
 
-  async putFile(key: string, localPath: string, _contentType?: string): Promise<void> {
+  async putStream(key: string, body: Readable, _contentType?: string): Promise<{ readonly bytes: number }> {
     const target = this.locationOf(key);
     await fs.mkdir(path.dirname(target), { recursive: true });
     // Write next to the target and rename, so a crash never leaves a half-written archive under the final name.
     const partial = `${target}.partial`;
-    await pipeline(createReadStream(localPath), createWriteStream(partial));
+    try {
+      await pipeline(body, createWriteStream(partial));
+    } catch (e) {
+      await fs.rm(partial, { force: true });
+      throw e;
+    }
+    const { size } = await fs.stat(partial);
     await fs.rename(partial, target);
+    return { bytes: size };
   }
 
   async putText(key: string, text: string, _contentType?: string): Promise<void> {
@@ -87,11 +98,17 @@ export interface S3ArchiveSinkProps {
   readonly prefix?: string;
   /** KMS key for SSE-KMS; without it objects use the bucket's default encryption. @default bucket default */
   readonly kmsKeyArn?: string;
-  /** Files larger than this are uploaded in parts of this size (S3 minimum 5 MiB). @default 64 MiB */
+  /**
+   * Streams longer than this are uploaded in parts of this size (S3 minimum 5 MiB; at most 10,000 parts, so 64 MiB
+   * parts carry up to 625 GiB). One part is held in memory at a time: size the function's memory above it.
+   * @default 64 MiB
+   */
   readonly partSizeBytes?: number;
 }
 
 const MIB = 1024 * 1024;
+/** S3's limit on the parts of one multipart upload. */
+const MAX_PARTS = 10_000;
 
 /** Archive in an S3 bucket, encrypted with SSE-KMS when a key is given. */
 export class S3ArchiveSink implements ArchiveSink {
@@ -134,47 +151,63 @@ export class S3ArchiveSink implements ArchiveSink {
     return this.kmsKeyArn ? { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: this.kmsKeyArn, BucketKeyEnabled: true } : {};
   }
 
-  async putFile(key: string, localPath: string, contentType: string): Promise<void> {
+  async putStream(key: string, body: Readable, contentType: string): Promise<{ readonly bytes: number }> {
     const Key = this.objectKey(key);
-    const { size } = await fs.stat(localPath);
-    if (size <= this.partSize) {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key,
-          Body: createReadStream(localPath),
-          ContentLength: size,
-          ContentType: contentType,
-          ...this.encryption(),
-        }),
-      );
-      return;
-    }
-    const created = await this.client.send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ContentType: contentType, ...this.encryption() }),
-    );
-    const UploadId = created.UploadId;
-    if (!UploadId) throw new Error(`S3 returned no UploadId for ${this.locationOf(key)}`);
-    try {
-      const parts: Array<{ ETag: string; PartNumber: number }> = [];
-      const handle = await fs.open(localPath, 'r');
-      try {
-        for (let offset = 0, PartNumber = 1; offset < size; offset += this.partSize, PartNumber++) {
-          const length = Math.min(this.partSize, size - offset);
-          const buffer = Buffer.alloc(length);
-          await handle.read(buffer, 0, length, offset);
-          const res = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key, UploadId, PartNumber, Body: buffer }));
-          if (!res.ETag) throw new Error(`S3 returned no ETag for part ${PartNumber} of ${this.locationOf(key)}`);
-          parts.push({ ETag: res.ETag, PartNumber });
-        }
-      } finally {
-        await handle.close();
+    const where = this.locationOf(key);
+    let uploadId: string | undefined;
+    const parts: Array<{ ETag: string; PartNumber: number }> = [];
+    const uploadPart = async (part: Buffer): Promise<void> => {
+      if (uploadId === undefined) {
+        const created = await this.client.send(
+          new CreateMultipartUploadCommand({ Bucket: this.bucket, Key, ContentType: contentType, ...this.encryption() }),
+        );
+        if (!created.UploadId) throw new Error(`S3 returned no UploadId for ${where}`);
+        uploadId = created.UploadId;
       }
-      await this.client.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
+      const PartNumber = parts.length + 1;
+      if (PartNumber > MAX_PARTS) throw new Error(`${where} needs more than ${MAX_PARTS} parts of ${this.partSize} bytes: raise partSizeBytes`);
+      const res = await this.client.send(
+        new UploadPartCommand({ Bucket: this.bucket, Key, UploadId: uploadId, PartNumber, Body: part, ContentLength: part.length }),
       );
+      if (!res.ETag) throw new Error(`S3 returned no ETag for part ${PartNumber} of ${where}`);
+      parts.push({ ETag: res.ETag, PartNumber });
+    };
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let total = 0;
+    try {
+      // Only one part is buffered: the producer waits (backpressure) while a part is uploading.
+      for await (const chunk of body) {
+        const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+        pending.push(buffer);
+        pendingBytes += buffer.length;
+        total += buffer.length;
+        while (pendingBytes >= this.partSize) {
+          const joined = Buffer.concat(pending, pendingBytes);
+          await uploadPart(joined.subarray(0, this.partSize));
+          const rest = joined.subarray(this.partSize);
+          pending = rest.length > 0 ? [rest] : [];
+          pendingBytes = rest.length;
+        }
+      }
+      const last = Buffer.concat(pending, pendingBytes);
+      if (uploadId === undefined) {
+        // Smaller than one part: a single PutObject.
+        await this.client.send(
+          new PutObjectCommand({ Bucket: this.bucket, Key, Body: last, ContentLength: last.length, ContentType: contentType, ...this.encryption() }),
+        );
+        return { bytes: total };
+      }
+      if (last.length > 0) await uploadPart(last);
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      );
+      return { bytes: total };
     } catch (e) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId })).catch(() => undefined);
+      if (uploadId !== undefined) {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId: uploadId })).catch(() => undefined);
+      }
+      body.destroy();
       throw e;
     }
   }

@@ -5,18 +5,18 @@
  *    detaches expired ones into the `connecthub_archive` schema (never drops them:
  *    `retention_keep_table = true`, `retention_schema = 'connecthub_archive'`).
  * 2. Every table in `connecthub_archive` is exported as gzip'd JSON lines (one `row_to_json` object
- *    per row) inside a REPEATABLE READ snapshot, counting rows and hashing the uncompressed bytes.
- * 3. The export is stored in the archive sink, READ BACK and checked: the line count must equal the
- *    table's row count and the SHA-256 must equal the one computed while exporting.
+ *    per row) inside a REPEATABLE READ snapshot, counting rows and hashing the uncompressed and the
+ *    compressed bytes, and STREAMED into the archive sink as it is produced (S3: a multipart upload, one
+ *    part in memory at a time) — never staged on local disk, so a month of any size fits a Lambda.
+ * 3. The stored object is READ BACK and checked: its size and SHA-256 must equal the compressed bytes
+ *    sent, its line count the table's row count and its uncompressed SHA-256 the one computed while exporting.
  * 4. A manifest (`<name>.manifest.json`) is written next to it, then the table is dropped under an
  *    ACCESS EXCLUSIVE lock after checking that its row count has not changed.
  * Any failure keeps the table and is reported; the next run tries again.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream, promises as fs } from 'node:fs';
+import { createHash, Hash } from 'node:crypto';
 import { once } from 'node:events';
-import * as os from 'node:os';
-import * as path from 'node:path';
+import { pipeline, Transform, TransformCallback } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Client, Pool, PoolClient } from 'pg';
@@ -32,8 +32,6 @@ export const MAINTENANCE_LOCK_KEY = '27980841689378420';
 export interface MaintenanceOptions {
   /** Where archived partitions go. */
   readonly sink: ArchiveSink;
-  /** Folder for the temporary export files. @default os.tmpdir() (`/tmp` on Lambda) */
-  readonly workDir?: string;
   /** Rows fetched per round trip while exporting. @default 5000 */
   readonly fetchSize?: number;
   /** Delete outbox rows published more than this many days ago; 0 disables. @default 7 */
@@ -53,8 +51,10 @@ export interface ArchivedPartition {
   readonly rows: number;
   /** SHA-256 (hex) of the uncompressed JSON lines. */
   readonly sha256: string;
-  /** Size of the gzip'd export. */
+  /** Size of the gzip'd export (the stored object). */
   readonly bytes: number;
+  /** SHA-256 (hex) of the gzip'd export (the stored object's bytes). */
+  readonly compressedSha256: string;
 }
 
 /** What {@link runMaintenance} did. */
@@ -131,21 +131,47 @@ interface ExportResult {
   readonly rows: number;
   readonly sha256: string;
   readonly bytes: number;
+  readonly compressedSha256: string;
   readonly minCreatedAt: string | null;
   readonly maxCreatedAt: string | null;
   readonly columns: Array<{ name: string; type: string }>;
 }
 
-/** Exports `connecthub_archive.<table>` to a gzip'd JSON-lines file, in one snapshot. */
-async function exportTable(client: Queryable, table: string, file: string, fetchSize: number): Promise<ExportResult> {
+/** Passes bytes through, counting and hashing them. */
+class ByteTally extends Transform {
+  bytes = 0;
+  private readonly hash: Hash = createHash('sha256');
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.bytes += chunk.length;
+    this.hash.update(chunk);
+    callback(null, chunk);
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+/**
+ * Exports `connecthub_archive.<table>` as gzip'd JSON lines, in one snapshot, streaming it into `sink` under `key`
+ * while it is produced. The snapshot's transaction stays open until the last row is handed to the sink (backpressure:
+ * rows are fetched only as fast as the sink stores them).
+ */
+async function exportTable(client: Queryable, table: string, sink: ArchiveSink, key: string, fetchSize: number): Promise<ExportResult> {
   const qualified = `${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(table)}`;
   const hash = createHash('sha256');
   const gzip = createGzip();
-  const out = createWriteStream(file);
-  gzip.pipe(out);
+  const tally = new ByteTally();
+  // Errors reach the sink through `tally` (pipeline destroys it) and the export through `stored`.
+  pipeline(gzip, tally, () => undefined);
+  const stored = sink.putStream(key, tally, 'application/gzip');
+  stored.catch(() => undefined); // awaited below; keeps an early failure from being reported as unhandled
+  const sinkGone = (): Promise<never> =>
+    stored.then(() => Promise.reject(new Error(`the archive sink finished ${sink.locationOf(key)} before the export ended`)));
   let lines = 0;
-  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     // JSON timestamps in UTC, whatever the session default is.
     await client.query(`SET LOCAL TIME ZONE 'UTC'`);
     const cols = await client.query<{ name: string; type: string }>(
@@ -165,29 +191,54 @@ async function exportTable(client: Queryable, table: string, file: string, fetch
       const chunk = Buffer.from(batch.rows.map((r) => `${r.line}\n`).join(''), 'utf8');
       hash.update(chunk);
       lines += batch.rows.length;
-      if (!gzip.write(chunk)) await once(gzip, 'drain');
+      if (!gzip.write(chunk)) await Promise.race([once(gzip, 'drain'), sinkGone()]);
     }
     await client.query('CLOSE archive_export');
     await client.query('COMMIT');
     gzip.end();
-    await finished(out);
+    const { bytes: storedBytes } = await stored;
     const expected = Number(stats.rows[0].rows);
     if (lines !== expected) {
       throw new Error(`export wrote ${lines} rows but the table has ${expected}`);
     }
-    const { size } = await fs.stat(file);
-    return { rows: lines, sha256: hash.digest('hex'), bytes: size, minCreatedAt: stats.rows[0].min, maxCreatedAt: stats.rows[0].max, columns: cols.rows };
+    if (storedBytes !== tally.bytes) {
+      throw new Error(`the archive sink stored ${storedBytes} bytes of ${tally.bytes} exported to ${sink.locationOf(key)}`);
+    }
+    return {
+      rows: lines,
+      sha256: hash.digest('hex'),
+      bytes: tally.bytes,
+      compressedSha256: tally.digest(),
+      minCreatedAt: stats.rows[0].min,
+      maxCreatedAt: stats.rows[0].max,
+      columns: cols.rows,
+    };
   } catch (e) {
+    // The sink tore the stream down first (e.g. an upload failed): its error is the cause, not the closed stream.
+    const sinkFailedFirst = gzip.destroyed;
     await client.query('ROLLBACK').catch(() => undefined);
-    gzip.destroy();
-    out.destroy();
-    throw e;
+    gzip.destroy(e as Error);
+    const sinkError = await stored.then(() => undefined, (err: unknown) => err);
+    throw sinkFailedFirst && sinkError !== undefined ? sinkError : e;
   }
 }
 
-/** Reads an archived object back, counting lines and hashing the uncompressed bytes. */
-export async function readBackArchive(sink: ArchiveSink, key: string): Promise<{ rows: number; sha256: string }> {
+/** What reading an archived object back found. */
+export interface ReadBack {
+  /** Lines (rows) in the uncompressed content. */
+  readonly rows: number;
+  /** SHA-256 (hex) of the uncompressed content. */
+  readonly sha256: string;
+  /** Size of the stored (gzip'd) object. */
+  readonly bytes: number;
+  /** SHA-256 (hex) of the stored (gzip'd) object. */
+  readonly compressedSha256: string;
+}
+
+/** Reads an archived object back, counting and hashing both the stored bytes and the uncompressed lines. */
+export async function readBackArchive(sink: ArchiveSink, key: string): Promise<ReadBack> {
   const source = await sink.open(key);
+  const stored = new ByteTally();
   const gunzip = createGunzip();
   const hash = createHash('sha256');
   let rows = 0;
@@ -195,10 +246,9 @@ export async function readBackArchive(sink: ArchiveSink, key: string): Promise<{
     hash.update(chunk);
     for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) rows++;
   });
-  source.on('error', (e) => gunzip.destroy(e));
-  source.pipe(gunzip);
+  pipeline(source, stored, gunzip, () => undefined);
   await finished(gunzip);
-  return { rows, sha256: hash.digest('hex') };
+  return { rows, sha256: hash.digest('hex'), bytes: stored.bytes, compressedSha256: stored.digest() };
 }
 
 /**
@@ -209,54 +259,58 @@ export async function archiveDetachedPartition(
   client: Queryable,
   table: string,
   sink: ArchiveSink,
-  options: { workDir?: string; fetchSize?: number } = {},
+  options: { fetchSize?: number } = {},
 ): Promise<ArchivedPartition> {
   const key = archiveKeyFor(table);
-  const workDir = options.workDir ?? os.tmpdir();
-  const file = path.join(workDir, `connecthub-archive-${process.pid}-${Date.now()}-${table}.jsonl.gz`);
-  try {
-    const exported = await exportTable(client, table, file, options.fetchSize ?? 5000);
-    await sink.putFile(key, file, 'application/gzip');
-    const readBack = await readBackArchive(sink, key);
-    if (readBack.rows !== exported.rows || readBack.sha256 !== exported.sha256) {
-      throw new Error(
-        `verification failed for ${sink.locationOf(key)}: read back ${readBack.rows} rows (sha256 ${readBack.sha256.slice(0, 12)}…), ` +
-          `exported ${exported.rows} rows (sha256 ${exported.sha256.slice(0, 12)}…)`,
-      );
-    }
-    const manifest = {
-      format: 'jsonl+gzip',
-      description: 'one JSON object per line (PostgreSQL row_to_json, timestamps in UTC); sha256 is of the uncompressed lines',
-      source: `${ARCHIVE_SCHEMA}.${table}`,
-      object: sink.locationOf(key),
-      rows: exported.rows,
-      sha256: exported.sha256,
-      compressedBytes: exported.bytes,
-      minCreatedAt: exported.minCreatedAt,
-      maxCreatedAt: exported.maxCreatedAt,
-      columns: exported.columns,
-      archivedAt: new Date().toISOString(),
-    };
-    await sink.putText(key.replace(/\.jsonl\.gz$/, '.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
-
-    const qualified = `${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(table)}`;
-    await client.query('BEGIN');
-    try {
-      await client.query(`LOCK TABLE ${qualified} IN ACCESS EXCLUSIVE MODE`);
-      const now = await client.query<{ rows: string }>(`SELECT count(*) AS rows FROM ${qualified}`);
-      if (Number(now.rows[0].rows) !== exported.rows) {
-        throw new Error(`${qualified} changed during the export (${now.rows[0].rows} rows now, ${exported.rows} archived); not dropped`);
-      }
-      await client.query(`DROP TABLE ${qualified}`);
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    }
-    return { table: `${ARCHIVE_SCHEMA}.${table}`, location: sink.locationOf(key), rows: exported.rows, sha256: exported.sha256, bytes: exported.bytes };
-  } finally {
-    await fs.rm(file, { force: true });
+  const exported = await exportTable(client, table, sink, key, options.fetchSize ?? 5000);
+  const readBack = await readBackArchive(sink, key);
+  if (
+    readBack.rows !== exported.rows || readBack.sha256 !== exported.sha256 ||
+    readBack.bytes !== exported.bytes || readBack.compressedSha256 !== exported.compressedSha256
+  ) {
+    throw new Error(
+      `verification failed for ${sink.locationOf(key)}: read back ${readBack.rows} rows (sha256 ${readBack.sha256.slice(0, 12)}…, ` +
+        `${readBack.bytes} bytes stored), exported ${exported.rows} rows (sha256 ${exported.sha256.slice(0, 12)}…, ${exported.bytes} bytes)`,
+    );
   }
+  const manifest = {
+    format: 'jsonl+gzip',
+    description: 'one JSON object per line (PostgreSQL row_to_json, timestamps in UTC); sha256 is of the uncompressed lines',
+    source: `${ARCHIVE_SCHEMA}.${table}`,
+    object: sink.locationOf(key),
+    rows: exported.rows,
+    sha256: exported.sha256,
+    compressedBytes: exported.bytes,
+    compressedSha256: exported.compressedSha256,
+    minCreatedAt: exported.minCreatedAt,
+    maxCreatedAt: exported.maxCreatedAt,
+    columns: exported.columns,
+    archivedAt: new Date().toISOString(),
+  };
+  await sink.putText(key.replace(/\.jsonl\.gz$/, '.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+
+  const qualified = `${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(table)}`;
+  await client.query('BEGIN');
+  try {
+    await client.query(`LOCK TABLE ${qualified} IN ACCESS EXCLUSIVE MODE`);
+    const now = await client.query<{ rows: string }>(`SELECT count(*) AS rows FROM ${qualified}`);
+    if (Number(now.rows[0].rows) !== exported.rows) {
+      throw new Error(`${qualified} changed during the export (${now.rows[0].rows} rows now, ${exported.rows} archived); not dropped`);
+    }
+    await client.query(`DROP TABLE ${qualified}`);
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+  return {
+    table: `${ARCHIVE_SCHEMA}.${table}`,
+    location: sink.locationOf(key),
+    rows: exported.rows,
+    sha256: exported.sha256,
+    bytes: exported.bytes,
+    compressedSha256: exported.compressedSha256,
+  };
 }
 
 async function deleteInBatches(client: Queryable, sql: string, days: number): Promise<number> {

@@ -69,6 +69,14 @@ export interface AuroraRegionalClusterProps {
    */
   readonly maxConnections?: number;
   /**
+   * Share of the writer's `max_connections` that sessions forwarded from secondary regions may hold
+   * (`apg_write_forward.max_forwarding_connections_percent`, set explicitly in the cluster parameter group whenever
+   * global write forwarding is on; Aurora's default is 25). An RDS Proxy in front of the cluster must leave this share
+   * free (`RegionalDatabaseProxy` subtracts it). Set in every region: a secondary becomes the writer after a switchover.
+   * @default 10
+   */
+  readonly writeForwardingConnectionsPercent?: number;
+  /**
    * Statements slower than this are logged (`log_min_duration_statement`). The plan's query target is 50 ms.
    * @default Duration.millis(50)
    */
@@ -197,6 +205,7 @@ interface RegionalParts {
   readonly logGroup: logs.LogGroup;
   readonly clusterIdentifier: string;
   readonly engineVersion: rds.AuroraPostgresEngineVersion;
+  readonly writeForwardingConnectionsPercent: number;
 }
 
 /** Things both regional constructs expose. */
@@ -217,6 +226,16 @@ export interface IAuroraRegionalCluster {
   readonly port: number;
   /** `primary` holds the writer; a `secondary` only has read-only instances (writes are forwarded). */
   readonly role: 'primary' | 'secondary';
+  /**
+   * Read-only instances CloudFormation creates in this region: the Aurora Replicas of a primary (0 when the writer runs
+   * alone), every instance of a secondary. With 0, nothing answers on a read-only endpoint.
+   */
+  readonly readerInstances: number;
+  /**
+   * `apg_write_forward.max_forwarding_connections_percent` set on the cluster (0 when global write forwarding is off):
+   * the share of `max_connections` an RDS Proxy must leave to forwarded sessions.
+   */
+  readonly writeForwardingConnectionsPercent: number;
 }
 
 /**
@@ -232,6 +251,8 @@ export class AuroraGlobalPrimary extends Construct implements IAuroraRegionalClu
   readonly maxConnections: number;
   readonly port: number;
   readonly role = 'primary' as const;
+  readonly readerInstances: number;
+  readonly writeForwardingConnectionsPercent: number;
   /** The L1 global cluster. */
   readonly globalCluster: rds.CfnGlobalCluster;
   /** Master user secret (username/password JSON, encrypted with `key`, rotated). */
@@ -286,7 +307,8 @@ export class AuroraGlobalPrimary extends Construct implements IAuroraRegionalClu
     });
     this.globalCluster.applyRemovalPolicy(keepOrDestroy(props.removalPolicy));
 
-    const parts = buildRegionalCluster(this, props, 'primary', engineVersion, (key) => ({
+    const forwarding = props.enableGlobalWriteForwarding ?? true;
+    const parts = buildRegionalCluster(this, props, 'primary', engineVersion, forwarding, (key) => ({
       credentials: rds.Credentials.fromGeneratedSecret(masterUsername, {
         encryptionKey: key,
         replicaRegions: props.secretReplicaRegions?.map((region) => ({ region })),
@@ -300,10 +322,12 @@ export class AuroraGlobalPrimary extends Construct implements IAuroraRegionalClu
     this.connections = parts.cluster.connections;
     this.maxConnections = props.maxConnections ?? 1000;
     this.port = props.port ?? 5432;
+    this.readerInstances = props.readers;
+    this.writeForwardingConnectionsPercent = parts.writeForwardingConnectionsPercent;
 
     // Escape hatch: join the L2 cluster to the global cluster (no L2 support, aws-cdk#22212).
     parts.cfnCluster.globalClusterIdentifier = props.globalClusterIdentifier;
-    parts.cfnCluster.enableGlobalWriteForwarding = props.enableGlobalWriteForwarding ?? true;
+    parts.cfnCluster.enableGlobalWriteForwarding = forwarding;
     parts.cfnCluster.node.addDependency(this.globalCluster);
 
     // Managed master passwords (manageMasterUserPassword) are not supported for clusters in a global database, so the
@@ -368,6 +392,8 @@ export class AuroraGlobalSecondary extends Construct implements IAuroraRegionalC
   readonly maxConnections: number;
   readonly port: number;
   readonly role = 'secondary' as const;
+  readonly readerInstances: number;
+  readonly writeForwardingConnectionsPercent: number;
 
   constructor(scope: Construct, id: string, props: AuroraGlobalSecondaryProps) {
     super(scope, id);
@@ -377,7 +403,8 @@ export class AuroraGlobalSecondary extends Construct implements IAuroraRegionalC
 
     this.globalClusterIdentifier = props.globalClusterIdentifier;
     const engineVersion = props.engineVersion ?? DEFAULT_AURORA_POSTGRES_VERSION;
-    const parts = buildRegionalCluster(this, props, 'secondary', engineVersion, () => ({
+    const forwarding = props.enableGlobalWriteForwarding ?? true;
+    const parts = buildRegionalCluster(this, props, 'secondary', engineVersion, forwarding, () => ({
       // The L2 always renders master credentials; asking for an RDS-managed password keeps it from generating a
       // secret, and the escape hatch below removes the credential properties altogether.
       manageMasterUserPassword: true,
@@ -388,6 +415,9 @@ export class AuroraGlobalSecondary extends Construct implements IAuroraRegionalC
     this.connections = parts.cluster.connections;
     this.maxConnections = props.maxConnections ?? 1000;
     this.port = props.port ?? 5432;
+    // Every instance of a secondary is read-only (validated: at least 1), so its read-only endpoint always has targets.
+    this.readerInstances = props.readers;
+    this.writeForwardingConnectionsPercent = parts.writeForwardingConnectionsPercent;
 
     // Escape hatch (aws-cdk#22212, #29880): a secondary takes its users and database from the primary; RDS rejects
     // MasterUsername/MasterUserPassword/ManageMasterUserPassword on it ("Cannot specify user name for cross region
@@ -399,7 +429,7 @@ export class AuroraGlobalSecondary extends Construct implements IAuroraRegionalC
     cfn.masterUserSecret = undefined;
     cfn.databaseName = undefined;
     cfn.globalClusterIdentifier = props.globalClusterIdentifier;
-    cfn.enableGlobalWriteForwarding = props.enableGlobalWriteForwarding ?? true;
+    cfn.enableGlobalWriteForwarding = forwarding;
   }
 
   /** Grants `rds-db:connect` to this region's cluster (direct IAM database authentication) as `dbUser`. */
@@ -423,6 +453,8 @@ function validateCommon(scope: Construct, problems: PropsProblems, props: Aurora
     version.auroraPostgresFullVersion, `an Aurora PostgreSQL ${SUPPORTED_POSTGRES_MAJORS.join(' or ')}.x version`);
   problems.integerInRange('readers', props.readers, role === 'secondary' ? 1 : 0, MAX_AURORA_REPLICAS);
   problems.integerInRange('maxConnections', props.maxConnections, 100, 262143);
+  // AWS accepts 1-100; above 50 forwarded sessions could starve the proxy of the writer's connections.
+  problems.integerInRange('writeForwardingConnectionsPercent', props.writeForwardingConnectionsPercent, 1, 50);
   const slow = props.slowStatementThreshold;
   if (slow !== undefined) {
     const ms = slow.toMilliseconds();
@@ -464,6 +496,7 @@ function buildRegionalCluster(
   props: AuroraRegionalClusterProps,
   role: Role,
   engineVersion: rds.AuroraPostgresEngineVersion,
+  globalWriteForwarding: boolean,
   roleProps: (key: kms.IKey) => Partial<rds.DatabaseClusterProps>,
 ): RegionalParts {
   const stack = Stack.of(scope);
@@ -473,6 +506,7 @@ function buildRegionalCluster(
   const slowMs = (props.slowStatementThreshold ?? Duration.millis(50)).toMilliseconds();
   const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
   const keepPolicy = keepOrDestroy(props.removalPolicy);
+  const forwardingPercent = globalWriteForwarding ? props.writeForwardingConnectionsPercent ?? 10 : 0;
 
   const key = new kms.Key(scope, 'Key', {
     description: `Aurora ${role} cluster ${clusterIdentifier}: storage, Performance Insights, logs and secrets`,
@@ -513,6 +547,8 @@ function buildRegionalCluster(
       log_lock_waits: '1',
       log_temp_files: '0',
       log_statement: 'ddl',
+      // Explicit forwarding quota (the proxy's pool is reduced by it); static, applied at the next reboot when changed.
+      ...(forwardingPercent > 0 ? { 'apg_write_forward.max_forwarding_connections_percent': String(forwardingPercent) } : {}),
     },
     removalPolicy: keepPolicy,
   });
@@ -575,7 +611,7 @@ function buildRegionalCluster(
   }
 
   acknowledgeClusterFindings(cluster, props);
-  return { key, cluster, cfnCluster, parameterGroup, logGroup, clusterIdentifier, engineVersion };
+  return { key, cluster, cfnCluster, parameterGroup, logGroup, clusterIdentifier, engineVersion, writeForwardingConnectionsPercent: forwardingPercent };
 }
 
 function acknowledgeClusterFindings(cluster: rds.DatabaseCluster, props: AuroraRegionalClusterProps): void {

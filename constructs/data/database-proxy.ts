@@ -4,9 +4,14 @@
  * proxy logs in to PostgreSQL with IAM too (DefaultAuthScheme IAM_AUTH), so no database password is stored for it.
  *
  * Primary region: the default endpoint (read/write) reaches the writer; the `ReadOnly` endpoint reaches the readers.
+ * A primary without readers (dev, pr-N) gets no `ReadOnly` endpoint — requests to a read-only endpoint with no reader
+ * targets fail — and `readerEndpoint` is the default endpoint, so reads go to the writer.
  * Secondary region: the cluster has no writer, so the default endpoint answers "The target group doesn't have any
  * associated read/write instances"; clients use the `ReadOnly` endpoint (`endpoint` below), and writes sent there are
  * forwarded by Aurora global write forwarding to the primary's writer.
+ *
+ * Pool size: `maxConnectionsPercent` (the capacity model's share of `max_connections`) minus the cluster's global
+ * write-forwarding quota, as AWS asks for proxies in front of a global database with write forwarding.
  *
  * Stable construct ids: <id>/Proxy, <id>/Proxy/ReadOnly, <id>/SecurityGroup, <id>/Role.
  */
@@ -38,12 +43,12 @@ export interface RegionalDatabaseProxyProps {
    */
   readonly dbUsers: string[];
   /**
-   * Connections of `max_connections` kept out of the pool, for the migration and maintenance Lambdas, secret rotation,
-   * operators and (on secondaries) write forwarding sessions. The pool's size is
-   * `maxConnectionsPercent = floor((max_connections - reservedConnections) * 100 / max_connections)`.
-   * @default 50
+   * Share of `max_connections` (percent) the proxy and forwarded writes may use together; the rest stays free for the
+   * migration and maintenance Lambdas, secret rotation and operators. The proxy's own pool is this minus the cluster's
+   * `writeForwardingConnectionsPercent` (AWS: reduce MaxConnectionsPercent by the write-forwarding quota).
+   * @default 90
    */
-  readonly reservedConnections?: number;
+  readonly maxConnectionsPercent?: number;
   /**
    * Peers allowed to connect to the proxy (e.g. the EKS cluster's pod security group). More can be added with `allowFrom`.
    * @default - none
@@ -64,16 +69,16 @@ export interface RegionalDatabaseProxyProps {
 export class RegionalDatabaseProxy extends Construct implements ec2.IConnectable {
   /** The L2 proxy. */
   readonly proxy: rds.DatabaseProxy;
-  /** Read-only proxy endpoint (readers of this region). */
-  readonly readOnlyEndpoint: rds.IDatabaseProxyEndpoint;
+  /** Read-only proxy endpoint (readers of this region); absent when the cluster has no reader instances. */
+  readonly readOnlyEndpoint?: rds.IDatabaseProxyEndpoint;
   /**
    * Host name the region's backend should use: the read/write endpoint in the primary region, the read-only endpoint
    * (with write forwarding) in a secondary region.
    */
   readonly endpoint: string;
-  /** Host name of the read-only endpoint. */
+  /** Host name for reads: the read-only endpoint, or the default endpoint when the cluster has no readers. */
   readonly readerEndpoint: string;
-  /** Pool size as a percentage of `max_connections` (derived from `reservedConnections`). */
+  /** The proxy's MaxConnectionsPercent: `maxConnectionsPercent` minus the cluster's write-forwarding quota. */
   readonly maxConnectionsPercent: number;
   /** Security group of the proxy and its endpoints. */
   readonly securityGroup: ec2.SecurityGroup;
@@ -84,9 +89,11 @@ export class RegionalDatabaseProxy extends Construct implements ec2.IConnectable
   constructor(scope: Construct, id: string, props: RegionalDatabaseProxyProps) {
     super(scope, id);
     const problems = new PropsProblems(`RegionalDatabaseProxy "${this.node.path}"`);
-    const maxConnections = props.database.maxConnections;
-    const reserved = props.reservedConnections ?? 50;
-    problems.integerInRange('reservedConnections', reserved, 0, maxConnections - 1);
+    const share = props.maxConnectionsPercent ?? 90;
+    const forwarding = props.database.writeForwardingConnectionsPercent;
+    problems.integerInRange('maxConnectionsPercent', share, 1, 100);
+    problems.check(props.database.role === 'primary' || props.database.readerInstances > 0, 'database', props.database.clusterIdentifier,
+      'a secondary cluster with at least one instance (its read-only endpoint is the only one that answers)');
     problems.check(props.dbUsers.length > 0, 'dbUsers', props.dbUsers, 'at least one database user');
     for (const user of props.dbUsers) {
       problems.check(/^[a-z_][a-z0-9_]{0,62}$/.test(user), 'dbUsers', user, 'PostgreSQL user names: lower-case letters, digits and _');
@@ -96,8 +103,9 @@ export class RegionalDatabaseProxy extends Construct implements ec2.IConnectable
     problems.check(idle.toSeconds() >= 1 && idle.toSeconds() <= 28_800, 'idleClientTimeout', idle, 'from 1 second to 8 hours');
     const borrow = props.borrowTimeout ?? Duration.seconds(30);
     problems.check(borrow.toSeconds() >= 1 && borrow.toSeconds() <= 3_600, 'borrowTimeout', borrow, 'from 1 second to 1 hour');
-    const percent = Math.floor(((maxConnections - reserved) * 100) / maxConnections);
-    problems.check(percent >= 1, 'reservedConnections', reserved, `small enough to leave at least 1 % of max_connections (${maxConnections}) to the pool`);
+    const percent = share - forwarding;
+    problems.check(!Number.isInteger(share) || percent >= 1, 'maxConnectionsPercent', share,
+      `more than the cluster's write-forwarding quota (${forwarding} % of max_connections), so the pool keeps at least 1 %`);
     problems.throwIfAny();
 
     this.maxConnectionsPercent = percent;
@@ -132,14 +140,17 @@ export class RegionalDatabaseProxy extends Construct implements ec2.IConnectable
       borrowTimeout: borrow,
       debugLogging: false,
     });
-    this.readOnlyEndpoint = this.proxy.addEndpoint('ReadOnly', {
-      vpc: props.vpc,
-      targetRole: rds.ProxyEndpointTargetRole.READ_ONLY,
-      vpcSubnets,
-      securityGroups: [this.securityGroup],
-    });
-    this.readerEndpoint = this.readOnlyEndpoint.endpoint;
-    this.endpoint = props.database.role === 'primary' ? this.proxy.endpoint : this.readOnlyEndpoint.endpoint;
+    if (props.database.readerInstances > 0) {
+      this.readOnlyEndpoint = this.proxy.addEndpoint('ReadOnly', {
+        vpc: props.vpc,
+        targetRole: rds.ProxyEndpointTargetRole.READ_ONLY,
+        vpcSubnets,
+        securityGroups: [this.securityGroup],
+      });
+    }
+    // Without readers a read-only endpoint has no targets and every request to it fails: reads go to the writer.
+    this.readerEndpoint = this.readOnlyEndpoint?.endpoint ?? this.proxy.endpoint;
+    this.endpoint = props.database.role === 'primary' ? this.proxy.endpoint : this.readerEndpoint;
 
     // ProxyTarget.fromCluster adds proxy -> cluster on the cluster's port (egress here, ingress on the cluster's group).
     acknowledgeTokenPortIngress(props.database.cluster);

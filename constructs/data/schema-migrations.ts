@@ -5,13 +5,14 @@
  * statement, and the schema stays at the previous version.
  *
  * The resource's properties carry a SHA-256 of the migrations folder, so adding or changing a migration is an Update
- * of the resource (and a new bundle, which ships the folder as `migrations/` next to the handler).
+ * of the resource (and a new bundle, which ships the folder as `migrations/` next to the handler). The handler hashes
+ * the folder it carries the same way: an event whose hash differs is a rollback sending the old properties to the new
+ * code, and it succeeds without migrating (migrations are forward-only).
  * Make workloads wait for the schema with `workload.node.addDependency(schemaMigrations)`.
  *
  * Stable construct ids: <id>/Resource (the custom resource; physical id `connecthub-schema`), <id>/Handler,
  * <id>/Provider, <id>/Key.
  */
-import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CfnResource, CustomResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
@@ -22,6 +23,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { hashMigrationsDirectory } from '../../database/migrations-hash';
 import { IAuroraRegionalCluster } from './aurora-global-database';
 import { acknowledgeDefaultPolicy, DatabaseFunction } from './database-function';
 import { PropsProblems } from './props-validation';
@@ -100,7 +102,7 @@ export class SchemaMigrations extends Construct {
     problems.check(timeout.toSeconds() >= 60 && timeout.toSeconds() <= 900, 'timeout', timeout, 'from 1 to 15 minutes');
     problems.throwIfAny();
 
-    this.migrationsHash = hashDirectory(migrationsDirectory);
+    this.migrationsHash = hashMigrationsDirectory(migrationsDirectory);
 
     const key = new kms.Key(this, 'Key', {
       description: 'Schema migrations: function logs and environment',
@@ -162,26 +164,8 @@ export class SchemaMigrations extends Construct {
   }
 }
 
-/** SHA-256 over the relative names and contents of every file under `dir`, in a stable order. */
-export function hashDirectory(dir: string): string {
-  const hash = createHash('sha256');
-  const walk = (current: string): void => {
-    for (const name of fs.readdirSync(current).sort()) {
-      const full = path.join(current, name);
-      const stat = fs.statSync(full);
-      if (stat.isDirectory()) {
-        walk(full);
-      } else if (stat.isFile()) {
-        hash.update(path.relative(dir, full).split(path.sep).join('/'));
-        hash.update('\0');
-        hash.update(fs.readFileSync(full));
-        hash.update('\0');
-      }
-    }
-  };
-  walk(dir);
-  return hash.digest('hex');
-}
+/** SHA-256 over the relative names and contents of every file under `dir` (the handler computes the same over its bundle). */
+export const hashDirectory = hashMigrationsDirectory;
 
 function isDirectory(p: string): boolean {
   return fs.existsSync(p) && fs.statSync(p).isDirectory();

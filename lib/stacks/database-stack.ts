@@ -95,6 +95,8 @@ export class DatabaseStack extends Stack {
       database: this.database,
       dbUsers: [APP_DATABASE_USER],
       allowedPeers: [workloads, dataClients],
+      // The capacity model's share; the proxy subtracts the cluster's write-forwarding quota from it.
+      maxConnectionsPercent: size.proxyMaxConnectionsPercent,
     });
 
     if (primary) {

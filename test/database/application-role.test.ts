@@ -41,4 +41,16 @@ describe('the application role (connecthub_app)', () => {
     await expect(asApp((query) => query('CREATE TABLE connecthub.intruder (id int)'))).rejects.toThrow(/permission denied/);
     await expect(asApp((query) => query('DROP TABLE connecthub.outbox'))).rejects.toThrow(/must be owner/);
   });
+
+  test('has no rights on the migration history (schema_migrations)', async () => {
+    const grants = await db.pool.query(
+      `SELECT privilege_type FROM information_schema.role_table_grants
+        WHERE grantee = 'connecthub_app' AND table_schema = 'connecthub' AND table_name = 'schema_migrations'`,
+    );
+    expect(grants.rows).toEqual([]);
+    await expect(asApp((query) => query('SELECT * FROM connecthub.schema_migrations'))).rejects.toThrow(/permission denied/);
+    await expect(asApp((query) => query('DELETE FROM connecthub.schema_migrations'))).rejects.toThrow(/permission denied/);
+    await expect(asApp((query) => query(`INSERT INTO connecthub.schema_migrations (version, name, checksum) VALUES (999, 'forged', 'x')`)))
+      .rejects.toThrow(/permission denied/);
+  });
 });

@@ -10,12 +10,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { S3ArchiveSink } from '../../database/archive-sink';
 import { clientConfigFromEnvironment, parseDatabaseEnvironment } from '../../database/connection';
-import { loadMigrations } from '../../database/migrator';
+import { hashMigrationsDirectory } from '../../database/migrations-hash';
+import { applyMigrations, DEFAULT_MIGRATIONS_DIR, loadMigrations } from '../../database/migrator';
+import { runMaintenance } from '../../database/partition-maintenance';
 import { handler as maintainHandler, archiveSinkFromEnvironment } from '../../lambdas/db-maintain/index';
 import { handler as migrateHandler, PHYSICAL_RESOURCE_ID } from '../../lambdas/db-migrate/index';
 import { createTestDatabase, TestDatabase } from './pg-test-db';
@@ -129,6 +132,37 @@ describe('database Lambda handlers', () => {
       }
     });
 
+    it('an Update carrying another MigrationsHash (a rollback: old properties, new code) succeeds without migrating', async () => {
+      const other = await createTestDatabase('lambdaroll');
+      try {
+        // The schema one migration behind the bundle, as after a failed deploy whose new migration rolled back.
+        const all = loadMigrations();
+        await applyMigrations(other.pool, { migrations: all.slice(0, -1) });
+        setEnv({ DB_NAME: other.name });
+        const previous = 'ab'.repeat(32);
+        const rolledBack = await migrateHandler({
+          RequestType: 'Update',
+          PhysicalResourceId: PHYSICAL_RESOURCE_ID,
+          ResourceProperties: { MigrationsHash: previous },
+        });
+        const behind = String(all[all.length - 2].version);
+        expect(rolledBack).toEqual({ PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { SchemaVersion: behind, Applied: '' } });
+        const versions = await other.pool.query(`SELECT max(version)::text AS v, count(*)::int AS n FROM connecthub.schema_migrations`);
+        expect(versions.rows[0]).toEqual({ v: behind, n: all.length - 1 });
+        expect((console.log as jest.Mock).mock.calls.flat().join('\n')).toMatch(/asks for migrations abababababab… but this function carries [0-9a-f]{12}…: a CloudFormation rollback.*nothing is applied, the schema stays at version/);
+
+        // The bundle's own hash (every forward deploy) migrates.
+        const forward = await migrateHandler({
+          RequestType: 'Update',
+          PhysicalResourceId: PHYSICAL_RESOURCE_ID,
+          ResourceProperties: { MigrationsHash: hashMigrationsDirectory(DEFAULT_MIGRATIONS_DIR) },
+        });
+        expect(forward.Data).toEqual({ SchemaVersion: LATEST, Applied: all[all.length - 1].file });
+      } finally {
+        await other.drop();
+      }
+    });
+
     it('rejects a bad environment naming every variable', async () => {
       setEnv({ DB_HOST: '', DB_PORT: 'abc', DB_SECRET_ARN: 'my-secret', DB_SSL: 'prefer' });
       await expect(migrateHandler({ RequestType: 'Create' })).rejects.toThrow(
@@ -194,6 +228,66 @@ describe('database Lambda handlers', () => {
       expect(gone.rows[0].t).toBeNull();
     });
 
+    it('streams a large partition straight into a multipart upload (no local file), aborting it when a part fails', async () => {
+      const big = `posts_p${year - 1}_01`;
+      await db.pool.query(`SELECT partman.create_partition_time(p_parent_table := 'connecthub.posts', p_partition_times := ARRAY[$1::timestamptz])`, [
+        `${year - 1}-01-01T00:00:00Z`,
+      ]);
+      // Random hex bodies compress about 2:1, so 40,000 rows make a gzip'd export of more than one 5 MiB part.
+      await db.pool.query(
+        `INSERT INTO connecthub.posts (author_id, body, created_at)
+         SELECT gen_random_uuid(), ${Array(8).fill('md5(random()::text)').join(' || ')}, $1::timestamptz + g * interval '1 minute'
+           FROM generate_series(1, 40000) g`,
+        [`${year - 1}-01-01T00:00:00Z`],
+      );
+      const sink = new S3ArchiveSink({ client: new S3Client({}), bucket: 'connecthub-archive-test', prefix: 'partitions/', kmsKeyArn: KMS_KEY_ARN, partSizeBytes: 5 * 1024 * 1024 });
+      const staged = () => readdirSync(os.tmpdir()).filter((f) => f.startsWith('connecthub-archive-'));
+      const stagedBefore = staged();
+
+      // 1. The second part fails: the upload is aborted, the partition kept, and the S3 error (not a closed stream) reported.
+      s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-fail' });
+      s3.on(UploadPartCommand, { PartNumber: 1 }).resolves({ ETag: '"p1"' });
+      s3.on(UploadPartCommand, { PartNumber: 2 }).rejects(Object.assign(new Error('InternalError: We encountered an internal error'), { name: 'InternalError' }));
+      s3.on(AbortMultipartUploadCommand).resolves({});
+      const failed = await runMaintenance(db.pool, { sink });
+      expect(failed.archived).toEqual([]);
+      expect(failed.failed).toEqual([{ table: `connecthub_archive.${big}`, error: 'InternalError: We encountered an internal error' }]);
+      expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input.UploadId)).toEqual(['up-fail']);
+      expect(s3.commandCalls(CompleteMultipartUploadCommand)).toHaveLength(0);
+      const kept = await db.pool.query(`SELECT count(*)::int AS n FROM connecthub_archive.${big}`);
+      expect(kept.rows[0].n).toBe(40000);
+
+      // 2. A healthy bucket: parts streamed, completed, read back (size, both SHA-256s, rows) and only then dropped.
+      s3.reset();
+      const objects = fakeBucket();
+      const parts = new Map<number, Buffer>();
+      s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-ok' });
+      s3.on(UploadPartCommand).callsFake(async (input) => {
+        parts.set(input.PartNumber, await bodyBytes(input.Body));
+        return { ETag: `"p${input.PartNumber}"` };
+      });
+      s3.on(CompleteMultipartUploadCommand).callsFake(async (input) => {
+        objects.set(input.Key, Buffer.concat(input.MultipartUpload.Parts.map((p: { PartNumber: number }) => parts.get(p.PartNumber)!)));
+        return {};
+      });
+      const report = await runMaintenance(db.pool, { sink });
+      expect(report.failed).toEqual([]);
+      expect(report.archived).toEqual([expect.objectContaining({ table: `connecthub_archive.${big}`, rows: 40000 })]);
+      expect(report.archived[0].bytes).toBeGreaterThan(5 * 1024 * 1024);
+      expect(s3.commandCalls(UploadPartCommand).length).toBeGreaterThanOrEqual(2);
+      const object = objects.get(`partitions/connecthub/posts/${big}.jsonl.gz`)!;
+      expect(object.length).toBe(report.archived[0].bytes);
+      expect(createHash('sha256').update(object).digest('hex')).toBe(report.archived[0].compressedSha256);
+      const lines = gunzipSync(object).toString('utf8').split('\n');
+      expect(lines.pop()).toBe('');
+      expect(lines).toHaveLength(40000);
+      const manifest = JSON.parse(objects.get(`partitions/connecthub/posts/${big}.manifest.json`)!.toString('utf8'));
+      expect(manifest).toMatchObject({ rows: 40000, compressedBytes: object.length, compressedSha256: report.archived[0].compressedSha256 });
+      const gone = await db.pool.query(`SELECT to_regclass('connecthub_archive.${big}') AS t`);
+      expect(gone.rows[0].t).toBeNull();
+      expect(staged()).toEqual(stagedBefore);
+    });
+
     it('requires the archive bucket and a well-formed KMS key ARN', () => {
       expect(() => archiveSinkFromEnvironment({ ARCHIVE_BUCKET: '' })).toThrow('ARCHIVE_BUCKET is missing: set it to the archive bucket name');
       expect(() => archiveSinkFromEnvironment({ ARCHIVE_BUCKET: 'b-ok', ARCHIVE_KMS_KEY_ARN: 'alias/x' })).toThrow(
@@ -205,38 +299,50 @@ describe('database Lambda handlers', () => {
 });
 
 describe('S3ArchiveSink', () => {
-  let dir: string;
-  beforeAll(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'ch-s3sink-'));
-  });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   beforeEach(() => s3.reset());
 
-  it('uploads large files in parts and completes the upload', async () => {
-    const file = path.join(dir, 'big.bin');
-    writeFileSync(file, Buffer.alloc(11 * 1024 * 1024, 7));
+  /** `total` bytes of `fill`, in chunks of 1 MiB, as a producer would stream them. */
+  function streamOf(total: number, fill: number): Readable {
+    const chunk = 1024 * 1024;
+    return Readable.from((function* () {
+      for (let sent = 0; sent < total; sent += chunk) yield Buffer.alloc(Math.min(chunk, total - sent), fill);
+    })());
+  }
+
+  it('streams a long body in parts (one part buffered at a time) and completes the upload', async () => {
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-1' });
     s3.on(UploadPartCommand).callsFake(async (input) => ({ ETag: `"etag-${input.PartNumber}"` }));
     s3.on(CompleteMultipartUploadCommand).resolves({});
     const sink = new S3ArchiveSink({ client: new S3Client({}), bucket: 'connecthub-archive-test', prefix: 'x', kmsKeyArn: KMS_KEY_ARN, partSizeBytes: 5 * 1024 * 1024 });
-    await sink.putFile('connecthub/posts/big.jsonl.gz', file, 'application/gzip');
+    const stored = await sink.putStream('connecthub/posts/big.jsonl.gz', streamOf(11 * 1024 * 1024, 7), 'application/gzip');
+    expect(stored).toEqual({ bytes: 11 * 1024 * 1024 });
     expect(s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toMatchObject({ Key: 'x/connecthub/posts/big.jsonl.gz', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KMS_KEY_ARN });
-    const parts = s3.commandCalls(UploadPartCommand).map((c) => [c.args[0].input.PartNumber, (c.args[0].input.Body as Buffer).length]);
-    expect(parts).toEqual([[1, 5242880], [2, 5242880], [3, 1048576]]);
+    const parts = s3.commandCalls(UploadPartCommand).map((c) => [c.args[0].input.PartNumber, (c.args[0].input.Body as Buffer).length, c.args[0].input.ContentLength]);
+    expect(parts).toEqual([[1, 5242880, 5242880], [2, 5242880, 5242880], [3, 1048576, 1048576]]);
     expect(s3.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input.MultipartUpload).toEqual({
       Parts: [{ ETag: '"etag-1"', PartNumber: 1 }, { ETag: '"etag-2"', PartNumber: 2 }, { ETag: '"etag-3"', PartNumber: 3 }],
     });
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
   });
 
-  it('aborts a multipart upload that fails', async () => {
-    const file = path.join(dir, 'big2.bin');
-    writeFileSync(file, Buffer.alloc(6 * 1024 * 1024, 1));
+  it('stores a body shorter than one part with a single PutObject', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const sink = new S3ArchiveSink({ client: new S3Client({}), bucket: 'connecthub-archive-test', kmsKeyArn: KMS_KEY_ARN, partSizeBytes: 5 * 1024 * 1024 });
+    expect(await sink.putStream('small.gz', streamOf(3000, 1), 'application/gzip')).toEqual({ bytes: 3000 });
+    expect(s3.commandCalls(PutObjectCommand)[0].args[0].input).toMatchObject({ Key: 'small.gz', ContentLength: 3000, ServerSideEncryption: 'aws:kms' });
+    expect(s3.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
+  });
+
+  it('aborts a multipart upload that fails and stops reading the body', async () => {
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'up-2' });
     s3.on(UploadPartCommand).rejects(new Error('SlowDown'));
     s3.on(AbortMultipartUploadCommand).resolves({});
     const sink = new S3ArchiveSink({ client: new S3Client({}), bucket: 'connecthub-archive-test', partSizeBytes: 5 * 1024 * 1024 });
-    await expect(sink.putFile('k.gz', file, 'application/gzip')).rejects.toThrow('SlowDown');
+    const body = streamOf(12 * 1024 * 1024, 1);
+    await expect(sink.putStream('k.gz', body, 'application/gzip')).rejects.toThrow('SlowDown');
     expect(s3.commandCalls(AbortMultipartUploadCommand)[0].args[0].input).toEqual({ Bucket: 'connecthub-archive-test', Key: 'k.gz', UploadId: 'up-2' });
+    expect(s3.commandCalls(UploadPartCommand)).toHaveLength(1);
+    expect(body.destroyed).toBe(true);
   });
 
   it('rejects bad settings and keys, naming them', () => {

@@ -117,7 +117,7 @@ describe('partition maintenance and archival', () => {
     const failing: ArchiveSink = {
       description: 'failing',
       locationOf: (key) => `failing://${key}`,
-      putFile: async () => {
+      putStream: async () => {
         throw new Error('AccessDenied: not allowed to write');
       },
       putText: async () => undefined,
@@ -142,7 +142,7 @@ describe('partition maintenance and archival', () => {
     const corrupting: ArchiveSink = {
       description: 'corrupting',
       locationOf: (key) => inner.locationOf(key),
-      putFile: (key, file, type) => inner.putFile(key, file, type),
+      putStream: (key, body, type) => inner.putStream(key, body, type),
       putText: (key, text, type) => inner.putText(key, text, type),
       // Reads back an archive that lost its last row.
       open: async (key) => {

@@ -139,8 +139,12 @@ describe('primary region (prod-like props)', () => {
         shared_preload_libraries: 'pg_stat_statements',
         max_connections: '1000',
         log_min_duration_statement: '50',
+        // The write-forwarding quota is explicit (Aurora's default is 25 %), so proxies can subtract it.
+        'apg_write_forward.max_forwarding_connections_percent': '10',
       }),
     });
+    expect(primary.writeForwardingConnectionsPercent).toBe(10);
+    expect(primary.readerInstances).toBe(2);
   });
 
   test('per-region KMS key with rotation, retained with the data', () => {
@@ -229,6 +233,10 @@ describe('secondary region', () => {
   test('`readers` instances in all (the first is the failover target), every one retained', () => {
     const instances = Object.values(secondary.findResources('AWS::RDS::DBInstance'));
     expect(instances).toHaveLength(2);
+    expect(eu.readerInstances).toBe(2);
+    secondary.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
+      Parameters: Match.objectLike({ 'apg_write_forward.max_forwarding_connections_percent': '10' }),
+    });
     for (const instance of instances) expect(instance.DeletionPolicy).toBe('Retain');
   });
 
@@ -295,6 +303,7 @@ describe('validation', () => {
         backupRetention: Duration.days(40),
         engineVersion: rds.AuroraPostgresEngineVersion.VER_15_10,
         maxConnections: 10,
+        writeForwardingConnectionsPercent: 60,
         monitoringInterval: Duration.seconds(7),
         readerAutoScaling: undefined,
       })();
@@ -307,6 +316,7 @@ describe('validation', () => {
     expect(message).toContain('backupRetention = 40 days: a whole number of days from 1 to 35');
     expect(message).toContain('engineVersion = "15.10": an Aurora PostgreSQL 16 or 17.x version');
     expect(message).toContain('maxConnections = 10: an integer from 100 to 262143');
+    expect(message).toContain('writeForwardingConnectionsPercent = 60: an integer from 1 to 50');
     expect(message).toContain('monitoringInterval = 7 seconds');
     expect(message).not.toMatch(/\n\s+at /); // no stack trace in the message
   });

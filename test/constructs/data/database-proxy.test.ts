@@ -12,6 +12,8 @@ let primaryTemplate: Template;
 let secondaryTemplate: Template;
 let primaryProxy: RegionalDatabaseProxy;
 let secondaryProxy: RegionalDatabaseProxy;
+let devTemplate: Template;
+let devProxy: RegionalDatabaseProxy;
 let findings: NagFinding[];
 let grantError = '';
 
@@ -34,7 +36,6 @@ beforeAll(() => {
     vpc,
     database: primary,
     dbUsers: ['connecthub_app'],
-    reservedConnections: 50,
     allowedPeers: [backend],
   });
   const apiRole = new iam.Role(stack, 'ApiRole', { assumedBy: new iam.ServicePrincipal('pods.eks.amazonaws.com') });
@@ -57,12 +58,29 @@ beforeAll(() => {
     removalPolicy: RemovalPolicy.SNAPSHOT,
     deletionProtection: true,
     maxConnections: 2000,
+    writeForwardingConnectionsPercent: 20,
   });
-  secondaryProxy = new RegionalDatabaseProxy(euStack, 'Proxy', { vpc: euVpc, database: eu, dbUsers: ['connecthub_app'], reservedConnections: 200 });
+  secondaryProxy = new RegionalDatabaseProxy(euStack, 'Proxy', { vpc: euVpc, database: eu, dbUsers: ['connecthub_app'], maxConnectionsPercent: 95 });
+
+  // dev-like: the writer alone (no readers) and no global write forwarding.
+  const devStack = newStack(app, 'Dev');
+  const devVpc = testVpc(devStack);
+  const dev = new AuroraGlobalPrimary(devStack, 'Aurora', {
+    vpc: devVpc,
+    globalClusterIdentifier: 'connecthub-dev',
+    instanceType: R6G_L,
+    readers: 0,
+    backupRetention: Duration.days(1),
+    removalPolicy: RemovalPolicy.DESTROY,
+    deletionProtection: false,
+    enableGlobalWriteForwarding: false,
+  });
+  devProxy = new RegionalDatabaseProxy(devStack, 'Proxy', { vpc: devVpc, database: dev, dbUsers: ['connecthub_app'] });
 
   primaryTemplate = Template.fromStack(stack);
   secondaryTemplate = Template.fromStack(euStack);
-  findings = nagFindings(stack, euStack);
+  devTemplate = Template.fromStack(devStack);
+  findings = nagFindings(stack, euStack, devStack);
 });
 
 test('TLS required and end-to-end IAM authentication (no database secret held by the proxy)', () => {
@@ -77,16 +95,37 @@ test('TLS required and end-to-end IAM authentication (no database secret held by
   }
 });
 
-test('pool size derived from max_connections and the reserved connections', () => {
-  expect(primaryProxy.maxConnectionsPercent).toBe(95); // (1000 - 50) / 1000
-  expect(secondaryProxy.maxConnectionsPercent).toBe(90); // (2000 - 200) / 2000
+test('pool size: the given share of max_connections minus the write-forwarding quota set in the cluster parameters', () => {
+  expect(primaryProxy.maxConnectionsPercent).toBe(80); // default share 90 - default quota 10
+  expect(secondaryProxy.maxConnectionsPercent).toBe(75); // 95 - 20
+  expect(devProxy.maxConnectionsPercent).toBe(90); // no write forwarding, no quota
   primaryTemplate.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
-    ConnectionPoolConfigurationInfo: Match.objectLike({ MaxConnectionsPercent: 95, MaxIdleConnectionsPercent: 47 }),
+    ConnectionPoolConfigurationInfo: Match.objectLike({ MaxConnectionsPercent: 80, MaxIdleConnectionsPercent: 40 }),
     DBClusterIdentifiers: [{ Ref: 'AuroraClusterD4EFE71C' }],
   });
+  primaryTemplate.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
+    Parameters: Match.objectLike({ 'apg_write_forward.max_forwarding_connections_percent': '10' }),
+  });
   secondaryTemplate.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
+    ConnectionPoolConfigurationInfo: Match.objectLike({ MaxConnectionsPercent: 75 }),
+  });
+  secondaryTemplate.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
+    Parameters: Match.objectLike({ 'apg_write_forward.max_forwarding_connections_percent': '20' }),
+  });
+  devTemplate.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
     ConnectionPoolConfigurationInfo: Match.objectLike({ MaxConnectionsPercent: 90 }),
   });
+  devTemplate.hasResourceProperties('AWS::RDS::DBClusterParameterGroup', {
+    Parameters: Match.objectLike({ 'apg_write_forward.max_forwarding_connections_percent': Match.absent() }),
+  });
+});
+
+test('a cluster without readers gets no read-only endpoint; reads go to the default (read/write) endpoint', () => {
+  devTemplate.resourceCountIs('AWS::RDS::DBProxyEndpoint', 0);
+  expect(devProxy.readOnlyEndpoint).toBeUndefined();
+  const stack = devProxy.proxy.stack;
+  expect(stack.resolve(devProxy.readerEndpoint)).toEqual(stack.resolve(devProxy.proxy.endpoint));
+  expect(stack.resolve(devProxy.endpoint)).toEqual(stack.resolve(devProxy.proxy.endpoint));
 });
 
 test('runs in the isolated subnets', () => {
@@ -102,7 +141,8 @@ test('a read-only endpoint in both regions; the secondary backend is pointed at 
     template.hasResourceProperties('AWS::RDS::DBProxyEndpoint', { TargetRole: 'READ_ONLY' });
   }
   const stack = secondaryProxy.proxy.stack;
-  expect(stack.resolve(secondaryProxy.endpoint)).toEqual(stack.resolve(secondaryProxy.readOnlyEndpoint.endpoint));
+  expect(stack.resolve(secondaryProxy.endpoint)).toEqual(stack.resolve(secondaryProxy.readOnlyEndpoint!.endpoint));
+  expect(stack.resolve(secondaryProxy.readerEndpoint)).toEqual(stack.resolve(secondaryProxy.readOnlyEndpoint!.endpoint));
   const primaryStack = primaryProxy.proxy.stack;
   expect(primaryStack.resolve(primaryProxy.endpoint)).toEqual(primaryStack.resolve(primaryProxy.proxy.endpoint));
 });
@@ -176,7 +216,10 @@ test('validation lists every problem', () => {
     vpc,
     database: primary,
     dbUsers: ['App-User'],
-    reservedConnections: 100,
+    maxConnectionsPercent: 101,
     idleClientTimeout: Duration.hours(9),
-  })).toThrow(/reservedConnections = 100: an integer from 0 to 99[\s\S]*dbUsers = "App-User"[\s\S]*idleClientTimeout = 9 hours/);
+  })).toThrow(/maxConnectionsPercent = 101: an integer from 1 to 100[\s\S]*dbUsers = "App-User"[\s\S]*idleClientTimeout = 9 hours/);
+  // The share must leave the pool something once the forwarding quota (10 % by default) is taken out.
+  expect(() => new RegionalDatabaseProxy(stack, 'Proxy2', { vpc, database: primary, dbUsers: ['connecthub_app'], maxConnectionsPercent: 10 }))
+    .toThrow(/maxConnectionsPercent = 10: more than the cluster's write-forwarding quota \(10 % of max_connections\)/);
 });

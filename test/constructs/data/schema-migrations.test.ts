@@ -108,6 +108,8 @@ test('the bundle (local esbuild) ships the migrations folder next to index.js as
   for (const file of shipped) {
     expect(fs.readFileSync(path.join(bundle, 'migrations', file), 'utf8')).toBe(fs.readFileSync(path.join(MIGRATIONS, file), 'utf8'));
   }
+  // The handler hashes the folder it carries to recognise a rollback's old properties: it must match the resource's hash.
+  expect(hashDirectory(path.join(bundle, 'migrations'))).toBe(migrations.migrationsHash);
   // The runtime provides the AWS SDK (left external); pg is bundled in.
   const code = fs.readFileSync(path.join(bundle, 'index.js'), 'utf8');
   expect(code).toContain('require("@aws-sdk/client-secrets-manager")');
