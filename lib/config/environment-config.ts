@@ -55,7 +55,7 @@ export interface EdgeConfig {
   /** Requests per 5-minute window per client IP before the WAF rate rule blocks. */
   readonly wafRateLimitPer5Minutes: number;
   /**
-   * Region whose load balancers serve `/api/*` and `/ws*` through CloudFront (VPC origins are chosen by id, so one
+   * Region whose load balancers serve `/v1/*` and `/ws*` through CloudFront (VPC origins are chosen by id, so one
    * region is active at a time; switch it to move traffic).
    * @default the primary region
    */
