@@ -158,6 +158,9 @@ export class ConnectHubEdge extends Construct {
       // Applies with a custom certificate; the default certificate's policy is fixed (see acknowledgments).
       minimumProtocolVersion: certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       sslSupportMethod: certificate ? cloudfront.SSLMethod.SNI : undefined,
+      // Cache hit rate, origin latency and per-status error rates (the monitoring's CacheHitRate and OriginLatency
+      // widgets and alarms) exist only with the additional-metrics subscription.
+      publishAdditionalMetrics: true,
       enableLogging: true,
       logBucket: this.storage.logBucket,
       logFilePrefix: 'cloudfront/',

@@ -76,6 +76,16 @@ describe('distribution', () => {
     expect(config.Aliases).toBeUndefined();
   });
 
+  it('subscribes to the additional metrics (cache hit rate, origin latency) the monitoring reads', () => {
+    f.template.resourceCountIs('AWS::CloudFront::MonitoringSubscription', 1);
+    f.template.hasResourceProperties('AWS::CloudFront::MonitoringSubscription', {
+      DistributionId: { Ref: 'EdgeDistribution0060737B' },
+      MonitoringSubscription: { RealtimeMetricsSubscriptionConfig: { RealtimeMetricsSubscriptionStatus: 'Enabled' } },
+    });
+    expect(() => f.edge.distribution.metricCacheHitRate()).not.toThrow();
+    expect(() => f.edge.distribution.metricOriginLatency()).not.toThrow();
+  });
+
   it('uses the default certificate without aliases (its TLS policy is fixed by CloudFront; acknowledged for cdk-nag)', () => {
     expect(config.ViewerCertificate).toBeUndefined();
   });
