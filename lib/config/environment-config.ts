@@ -60,6 +60,18 @@ export interface EdgeConfig {
    * @default the primary region
    */
   readonly activeApiRegion?: string;
+  /**
+   * Host names the distribution serves (CloudFront aliases), e.g. `app.example.com`; set together with
+   * `certificateArn`. DNS records pointing them at the distribution are made outside this project.
+   * @default none: only the `*.cloudfront.net` name, with CloudFront's default certificate (minimum TLSv1)
+   */
+  readonly domainNames?: readonly string[];
+  /**
+   * ACM certificate in us-east-1 (CloudFront reads certificates only there) covering every name in `domainNames`;
+   * with it viewers need TLSv1.2 (`TLSv1.2_2021` policy, SNI).
+   * @default none: the default certificate
+   */
+  readonly certificateArn?: string;
 }
 
 /** EKS access settings. */
