@@ -22,6 +22,8 @@ export const PATHS = {
   metrics: '/metrics',
   /** realtime's WebSocket endpoint. */
   websocket: '/ws',
+  /** Prefix of every api route (`/v1/feed`, ...); CloudFront sends `<prefix>/*` to the api load balancer unchanged. */
+  apiPrefix: '/v1',
 } as const;
 
 /** Seconds the service takes to drain after SIGTERM unless `SHUTDOWN_DRAIN_SECONDS` says otherwise. */

@@ -56,7 +56,7 @@ test('contract.ts is plain data (no imports), so the cdk8s chart can import it',
   expect(contract.TOPIC_NAMES).toEqual(['user-activity', 'feed-updates', 'messages', 'match-notifications']);
   expect(contract.dlqTopic('messages')).toBe('messages.dlq');
   expect(contract.ACTIVITY_CONSUMER_GROUP.startsWith(contract.CONSUMER_GROUP_PREFIX)).toBe(true);
-  expect(contract.PATHS).toEqual({ liveness: '/healthz', readiness: '/readyz', metrics: '/metrics', websocket: '/ws' });
+  expect(contract.PATHS).toEqual({ liveness: '/healthz', readiness: '/readyz', metrics: '/metrics', websocket: '/ws', apiPrefix: '/v1' });
   expect(contract.DEFAULT_SHUTDOWN_DELAY_SECONDS).toBeLessThan(contract.DEFAULT_SHUTDOWN_DRAIN_SECONDS);
   expect(contract.TERMINATION_GRACE_SECONDS).toBeGreaterThan(contract.DEFAULT_SHUTDOWN_DRAIN_SECONDS);
 });

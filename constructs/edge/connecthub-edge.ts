@@ -6,6 +6,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { PATHS as BACKEND_PATHS } from '../../backend/src/contract';
 import { acknowledgeEdgeFindings } from './edge-acknowledgments';
 import { EdgePolicies } from './edge-policies';
 import { ConnectHubEdgeProps, DEFAULT_CONTENT_SECURITY_POLICY, InternalLoadBalancer, resolveImageOptions, resolveWafOptions } from './edge-props';
@@ -16,13 +17,17 @@ import { MediaInvalidation } from './media-invalidation';
 import { StaticAssetsDeployment } from './static-assets-deployment';
 import { validateEdgeProps } from './validate-edge-props';
 
-/** Path patterns of the distribution's behaviours (the default behaviour serves the static site). */
+/**
+ * Path patterns of the distribution's behaviours (the default behaviour serves the static site). CloudFront forwards
+ * the viewer's path unchanged, so the api and WebSocket patterns are built from the backend's own route constants:
+ * a request the edge sends to a load balancer is one the backend serves.
+ */
 export const EDGE_PATHS = {
   assets: '/assets/*',
   media: '/media/*',
   images: `${IMAGE_PATH_PREFIX}*`,
-  api: '/api/*',
-  webSocket: '/ws*',
+  api: `${BACKEND_PATHS.apiPrefix}/*`,
+  webSocket: `${BACKEND_PATHS.websocket}*`,
 } as const;
 
 /**
@@ -36,7 +41,7 @@ export const EDGE_PATHS = {
  * | `/assets/*`   | static bucket                            | 1 year, immutable         |
  * | `/media/*`    | media bucket (OAC, Origin Shield)        | 7 days, Range passes      |
  * | `/images/*`   | transformed bucket → transform Lambda    | 7 days, key = normalized  |
- * | `/api/*`      | api NLB (VPC origin, active region)      | not cached                |
+ * | `/v1/*`       | api NLB (VPC origin, active region)      | not cached                |
  * | `/ws*`        | realtime NLB (VPC origin, WebSocket)     | not cached                |
  *
  * The NLBs stay internal: each region's api and realtime NLB is an `AWS::CloudFront::VpcOrigin`, which CloudFront
@@ -55,7 +60,7 @@ export class ConnectHubEdge extends Construct {
   readonly apiVpcOrigins: Readonly<Record<string, cloudfront.VpcOrigin>>;
   /** VPC origin of each region's realtime NLB, by region. */
   readonly realtimeVpcOrigins: Readonly<Record<string, cloudfront.VpcOrigin>>;
-  /** The region whose VPC origins serve `/api/*` and `/ws*`. */
+  /** The region whose VPC origins serve `/v1/*` and `/ws*`. */
   readonly activeApiRegion: string;
 
   /** The media bucket (originals under `media/`); pass its name to other stacks as a plain value. */
@@ -153,6 +158,9 @@ export class ConnectHubEdge extends Construct {
       // Applies with a custom certificate; the default certificate's policy is fixed (see acknowledgments).
       minimumProtocolVersion: certificate ? cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021 : undefined,
       sslSupportMethod: certificate ? cloudfront.SSLMethod.SNI : undefined,
+      // Cache hit rate, origin latency and per-status error rates (the monitoring's CacheHitRate and OriginLatency
+      // widgets and alarms) exist only with the additional-metrics subscription.
+      publishAdditionalMetrics: true,
       enableLogging: true,
       logBucket: this.storage.logBucket,
       logFilePrefix: 'cloudfront/',

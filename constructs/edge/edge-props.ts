@@ -14,7 +14,7 @@ export interface InternalLoadBalancer {
 export interface ApiRegionalOrigin {
   /** AWS region of the load balancers, e.g. `eu-west-1`. */
   readonly region: string;
-  /** NLB of the api Service (`/api/*`). */
+  /** NLB of the api Service (`/v1/*`). */
   readonly api: InternalLoadBalancer;
   /** NLB of the realtime Service (`/ws*`, WebSockets). */
   readonly realtime: InternalLoadBalancer;
@@ -72,7 +72,7 @@ export interface ConnectHubEdgeProps {
    */
   readonly apiOrigins: readonly ApiRegionalOrigin[];
   /**
-   * Region whose VPC origins serve `/api/*` and `/ws*`. A VPC origin is tied to one load balancer, so CloudFront
+   * Region whose VPC origins serve `/v1/*` and `/ws*`. A VPC origin is tied to one load balancer, so CloudFront
    * cannot pick a region per request by DNS; the other regions' VPC origins stay created (creating one takes
    * minutes) so that moving the API is a change of this value.
    * @default - the primary region

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { DeleteObjectsCommand, ListObjectsV2Command, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { mapWithConcurrency } from './concurrency';
 import { DEFAULT_INVALIDATION_LIMITS, InvalidationLimits, planInvalidations } from './plan';
 
 export interface SqsEvent {
@@ -31,6 +32,13 @@ export interface MediaChange {
   readonly key: string;
   readonly removed: boolean;
 }
+
+/**
+ * S3 list calls in flight at once. A batch holds up to 1000 events, one ListObjectVersions call each; one at a time
+ * they could outlast the function's 60 s timeout, all at once they would queue on the SDK's 50 sockets and meet S3
+ * throttling. 16 keeps a full batch to about 63 rounds.
+ */
+export const S3_CONCURRENCY = 16;
 
 const s3 = new S3Client({});
 const cloudfront = new CloudFrontClient({});
@@ -116,16 +124,13 @@ export async function handler(event: SqsEvent): Promise<{ invalidations: number;
     const seen = unique.get(id);
     unique.set(id, { ...change, removed: change.removed || (seen?.removed ?? false) });
   }
-  const changedKeys: string[] = [];
-  for (const change of unique.values()) {
-    if (change.removed || await wasOverwritten(change.bucket, change.key)) changedKeys.push(change.key);
-  }
-  const derivedKeys: string[] = [];
-  for (const key of changedKeys) {
-    const derived = await derivedObjects(transformedBucket, imagePrefix, key);
-    await deleteObjects(transformedBucket, derived);
-    derivedKeys.push(...derived);
-  }
+  const candidates = [...unique.values()];
+  const changed = await mapWithConcurrency(candidates, S3_CONCURRENCY,
+    async (change) => change.removed || await wasOverwritten(change.bucket, change.key));
+  const changedKeys = candidates.filter((_, i) => changed[i]).map((change) => change.key);
+  const derivedKeys = (await mapWithConcurrency(changedKeys, S3_CONCURRENCY,
+    (key) => derivedObjects(transformedBucket, imagePrefix, key))).flat();
+  await deleteObjects(transformedBucket, derivedKeys);
   const batches = planInvalidations(changedKeys, derivedKeys, limits);
   const batchId = event.Records.map((r) => r.messageId).sort().join(',');
   for (const paths of batches) {

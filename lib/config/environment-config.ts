@@ -55,11 +55,23 @@ export interface EdgeConfig {
   /** Requests per 5-minute window per client IP before the WAF rate rule blocks. */
   readonly wafRateLimitPer5Minutes: number;
   /**
-   * Region whose load balancers serve `/api/*` and `/ws*` through CloudFront (VPC origins are chosen by id, so one
+   * Region whose load balancers serve `/v1/*` and `/ws*` through CloudFront (VPC origins are chosen by id, so one
    * region is active at a time; switch it to move traffic).
    * @default the primary region
    */
   readonly activeApiRegion?: string;
+  /**
+   * Host names the distribution serves (CloudFront aliases), e.g. `app.example.com`; set together with
+   * `certificateArn`. DNS records pointing them at the distribution are made outside this project.
+   * @default none: only the `*.cloudfront.net` name, with CloudFront's default certificate (minimum TLSv1)
+   */
+  readonly domainNames?: readonly string[];
+  /**
+   * ACM certificate in us-east-1 (CloudFront reads certificates only there) covering every name in `domainNames`;
+   * with it viewers need TLSv1.2 (`TLSv1.2_2021` policy, SNI).
+   * @default none: the default certificate
+   */
+  readonly certificateArn?: string;
 }
 
 /** EKS access settings. */

@@ -18,6 +18,7 @@ export const DEFAULT_SELECTION = ['dev', 'staging', 'prod'] as const;
  * - `env`: comma-separated environment names (default dev,staging,prod);
  * - `account`: account id for every selected environment;
  * - `<env>:account`, `<env>:tier`, `<env>:regions` (comma list, primary first), `<env>:activeApiRegion`,
+ *   `<env>:edgeDomainNames` (comma list) with `<env>:edgeCertificateArn` (ACM, us-east-1),
  *   `<env>:alarmEmails`, `<env>:adminRoleArns`, `<env>:publicEndpointCidrs` (comma lists),
  *   `<env>:kafkaReplication` (`off`, `prepare` or `on`).
  */
@@ -72,12 +73,19 @@ function applyOverrides(base: EnvironmentConfig, read: ContextReader): Environme
   const key = (k: string) => read(`${base.name}:${k}`);
   const regions = asList(key('regions'));
   const activeApiRegion = asString(key('activeApiRegion'));
+  const edgeDomainNames = asList(key('edgeDomainNames'));
+  const edgeCertificateArn = asString(key('edgeCertificateArn'));
   return {
     ...base,
     account: asString(key('account')) ?? asString(read('account')) ?? base.account,
     tier: (asString(key('tier')) as CapacityTierName | undefined) ?? base.tier,
     regions: regions ? regionsFromOverride(base, regions) : base.regions,
-    edge: activeApiRegion ? { ...base.edge, activeApiRegion } : base.edge,
+    edge: {
+      ...base.edge,
+      ...(activeApiRegion ? { activeApiRegion } : {}),
+      ...(edgeDomainNames ? { domainNames: edgeDomainNames } : {}),
+      ...(edgeCertificateArn ? { certificateArn: edgeCertificateArn } : {}),
+    },
     alarmEmails: asList(key('alarmEmails')) ?? base.alarmEmails,
     kafkaReplication: (asString(key('kafkaReplication')) as KafkaReplicationMode | undefined) ?? base.kafkaReplication,
     clusterAccess: {

@@ -11,6 +11,12 @@ const ACCOUNT_PATTERN = /^\d{12}$/;
 const ROLE_ARN_PATTERN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@\/-]+$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const COUNTRY_PATTERN = /^[A-Z]{2}$/;
+/** An ACM certificate ARN; groups: partition, region, account. */
+const CERTIFICATE_ARN_PATTERN = /^arn:(aws[a-z-]*):acm:([a-z0-9-]+):(\d{12}):certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A lower-case DNS host name (labels of 1-63 letters, digits, dashes), optionally a `*.` wildcard, at most 253 characters. */
+const HOSTNAME_PATTERN = /^(?=.{1,253}$)(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** CloudFront's default quota of alternate domain names per distribution. */
+const MAX_DOMAIN_NAMES = 100;
 const PRICE_CLASSES = ['PriceClass_100', 'PriceClass_200', 'PriceClass_All'];
 const KINDS = ['dev', 'staging', 'prod', 'preview'];
 const CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'];
@@ -63,6 +69,7 @@ export function validateEnvironment(env: EnvironmentConfig): ConfigProblem[] {
   if (edge.activeApiRegion !== undefined && !env.regions.some((r) => r.region === edge.activeApiRegion)) {
     add('edge.activeApiRegion', edge.activeApiRegion, `one of the environment's regions: ${env.regions.map((r) => r.region).join(', ')}`);
   }
+  validateEdgeDomain(env, add);
 
   env.clusterAccess.adminRoleArns.forEach((arn, i) => {
     if (!ROLE_ARN_PATTERN.test(arn)) add(`clusterAccess.adminRoleArns[${i}]`, arn, 'an IAM role ARN, arn:aws:iam::<account>:role/<name>');
@@ -87,6 +94,43 @@ export function validateEnvironment(env: EnvironmentConfig): ConfigProblem[] {
     if (bounds.min > bounds.max) add(`replicaOverrides.${workload}.min`, bounds.min, `at most max (${bounds.max})`);
   }
   return problems;
+}
+
+/**
+ * Custom domain of the distribution: host names and an ACM certificate, both or neither. The certificate must be in
+ * us-east-1 (CloudFront uses no other region's) and in the environment's account when that is known.
+ */
+function validateEdgeDomain(env: EnvironmentConfig, add: (field: string, value: unknown, allowed: string) => void): void {
+  const { domainNames, certificateArn } = env.edge;
+  const names = domainNames ?? [];
+  if (names.length > 0 && certificateArn === undefined) {
+    add('edge.certificateArn', certificateArn, `an ACM certificate ARN in us-east-1 covering edge.domainNames (${names.join(', ')}); custom domain names need their own certificate`);
+  }
+  if (certificateArn !== undefined && names.length === 0) {
+    add('edge.domainNames', names, 'at least one host name the certificate covers (edge.certificateArn is set); or leave both unset for the default *.cloudfront.net name');
+  }
+  if (names.length > MAX_DOMAIN_NAMES) add('edge.domainNames', names.length, `at most ${MAX_DOMAIN_NAMES} names (CloudFront's alternate domain name quota)`);
+  const seen = new Set<string>();
+  names.forEach((name, i) => {
+    if (!HOSTNAME_PATTERN.test(name)) {
+      add(`edge.domainNames[${i}]`, name, 'a lower-case DNS host name such as app.example.com or *.example.com (labels of letters, digits and dashes, at most 253 characters)');
+    } else if (name.endsWith('.cloudfront.net')) {
+      add(`edge.domainNames[${i}]`, name, 'a name of your own domain; *.cloudfront.net names belong to CloudFront');
+    }
+    if (seen.has(name)) add(`edge.domainNames[${i}]`, name, 'each name once');
+    seen.add(name);
+  });
+  if (certificateArn === undefined) return;
+  const match = CERTIFICATE_ARN_PATTERN.exec(certificateArn);
+  if (!match) {
+    add('edge.certificateArn', certificateArn, 'an ACM certificate ARN, arn:aws:acm:us-east-1:<account>:certificate/<uuid>');
+    return;
+  }
+  const [, , region, account] = match;
+  if (region !== 'us-east-1') add('edge.certificateArn', certificateArn, `a certificate in us-east-1, not ${region}: CloudFront only uses ACM certificates from us-east-1`);
+  if (env.account !== undefined && ACCOUNT_PATTERN.test(env.account) && account !== env.account) {
+    add('edge.certificateArn', certificateArn, `a certificate of the environment's account ${env.account}, not ${account}: CloudFront cannot use another account's certificate`);
+  }
 }
 
 /**

@@ -57,6 +57,9 @@ export class EdgeStack extends Stack {
       primaryRegion: config.regions[0].region,
       apiOrigins,
       activeApiRegion: edge.activeApiRegion,
+      // With a custom domain the viewer policy becomes TLSv1.2_2021 (the construct sets it with the certificate).
+      certificateArn: edge.certificateArn,
+      aliases: edge.domainNames,
       priceClass: PRICE_CLASSES[edge.priceClass],
       geoRestriction: edge.geoRestriction.type === 'none' ? undefined : { type: edge.geoRestriction.type, countries: edge.geoRestriction.countries },
       logRetention: protection.logRetention,

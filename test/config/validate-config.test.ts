@@ -182,6 +182,80 @@ describe('environment validation', () => {
   });
 });
 
+describe('edge custom domain', () => {
+  const CERT = 'arn:aws:acm:us-east-1:111111111111:certificate/0a1b2c3d-1111-2222-3333-444455556666';
+  const withDomain = (edge: Partial<EnvironmentConfig['edge']>, account?: string): EnvironmentConfig =>
+    ({ ...prod, account, edge: { ...prod.edge, ...edge } });
+
+  test('no environment sets one by default; names with a us-east-1 certificate are valid', () => {
+    for (const env of Object.values(LONG_LIVED_ENVIRONMENTS)) expect([env.edge.domainNames, env.edge.certificateArn]).toEqual([undefined, undefined]);
+    expect(problemsOf(withDomain({ domainNames: ['connecthub.example.com', '*.cdn.example.com'], certificateArn: CERT }, '111111111111'))).toEqual([]);
+  });
+
+  test('names and certificate go together', () => {
+    expect(problemsOf(withDomain({ domainNames: ['app.example.com'] }))).toEqual([
+      'prod.edge.certificateArn | undefined | an ACM certificate ARN in us-east-1 covering edge.domainNames (app.example.com); custom domain names need their own certificate',
+    ]);
+    expect(problemsOf(withDomain({ certificateArn: CERT }))).toEqual([
+      'prod.edge.domainNames | [] | at least one host name the certificate covers (edge.certificateArn is set); or leave both unset for the default *.cloudfront.net name',
+    ]);
+  });
+
+  test('the certificate must be an ACM ARN in us-east-1 of the environment\'s account', () => {
+    expect(problemsOf(withDomain({ domainNames: ['app.example.com'], certificateArn: 'arn:aws:iam::111111111111:server-certificate/app' }))).toEqual([
+      'prod.edge.certificateArn | "arn:aws:iam::111111111111:server-certificate/app" | an ACM certificate ARN, arn:aws:acm:us-east-1:<account>:certificate/<uuid>',
+    ]);
+    const euCert = CERT.replace('us-east-1', 'eu-west-1');
+    expect(problemsOf(withDomain({ domainNames: ['app.example.com'], certificateArn: euCert }))).toEqual([
+      `prod.edge.certificateArn | "${euCert}" | a certificate in us-east-1, not eu-west-1: CloudFront only uses ACM certificates from us-east-1`,
+    ]);
+    expect(problemsOf(withDomain({ domainNames: ['app.example.com'], certificateArn: CERT }, '222222222222'))).toEqual([
+      `prod.edge.certificateArn | "${CERT}" | a certificate of the environment's account 222222222222, not 111111111111: CloudFront cannot use another account's certificate`,
+    ]);
+  });
+
+  test('host names: syntax, not CloudFront\'s own, each once, at most 100', () => {
+    const bad = ['App.example.com', 'app..example.com', '-app.example.com', 'app', 'a.*.example.com', `${'x'.repeat(64)}.example.com`, 'd111111abcdef8.cloudfront.net', 'ok.example.com', 'ok.example.com'];
+    expect(validateEnvironment(withDomain({ domainNames: bad, certificateArn: CERT })).map((p) => `${p.field} ${JSON.stringify(p.value)}`)).toEqual([
+      'prod.edge.domainNames[0] "App.example.com"',
+      'prod.edge.domainNames[1] "app..example.com"',
+      'prod.edge.domainNames[2] "-app.example.com"',
+      'prod.edge.domainNames[3] "app"',
+      'prod.edge.domainNames[4] "a.*.example.com"',
+      `prod.edge.domainNames[5] "${'x'.repeat(64)}.example.com"`,
+      'prod.edge.domainNames[6] "d111111abcdef8.cloudfront.net"',
+      'prod.edge.domainNames[8] "ok.example.com"',
+    ]);
+    expect(validateEnvironment(withDomain({ domainNames: bad, certificateArn: CERT })).map((p) => p.allowed)).toEqual([
+      ...Array(6).fill('a lower-case DNS host name such as app.example.com or *.example.com (labels of letters, digits and dashes, at most 253 characters)'),
+      'a name of your own domain; *.cloudfront.net names belong to CloudFront',
+      'each name once',
+    ]);
+    const many = Array.from({ length: 101 }, (_, i) => `h${i}.example.com`);
+    expect(problemsOf(withDomain({ domainNames: many, certificateArn: CERT }))).toEqual([
+      "prod.edge.domainNames | 101 | at most 100 names (CloudFront's alternate domain name quota)",
+    ]);
+  });
+
+  test('-c <env>:edgeDomainNames (comma list) and <env>:edgeCertificateArn set one environment\'s domain', () => {
+    const [staging, prodEnv] = resolveEnvironments(context({
+      env: 'staging,prod',
+      'prod:edgeDomainNames': 'connecthub.example.com, www.connecthub.example.com',
+      'prod:edgeCertificateArn': CERT,
+      'prod:activeApiRegion': 'eu-west-1',
+    }));
+    expect(prodEnv.edge).toMatchObject({ domainNames: ['connecthub.example.com', 'www.connecthub.example.com'], certificateArn: CERT, activeApiRegion: 'eu-west-1' });
+    expect(prodEnv.edge.priceClass).toBe(prod.edge.priceClass);
+    expect([staging.edge.domainNames, staging.edge.certificateArn]).toEqual([undefined, undefined]);
+  });
+
+  test('a bad override fails resolution naming the field and the value', () => {
+    const error = thrownBy(() => resolveEnvironments(context({ env: 'prod', 'prod:edgeCertificateArn': CERT.replace('us-east-1', 'eu-west-1') })));
+    expect(error.problems.map((p) => p.field)).toEqual(['prod.edge.domainNames', 'prod.edge.certificateArn']);
+    expect(error.message).toContain('prod.edge.certificateArn = "arn:aws:acm:eu-west-1:');
+  });
+});
+
 describe('kafkaReplication', () => {
   const staging = LONG_LIVED_ENVIRONMENTS.staging;
 

@@ -56,15 +56,15 @@ describe('API origins in three regions, API moved to eu-west-1', () => {
     }
   });
 
-  it('routes /api/* and /ws* to the active region\'s api and realtime NLBs', () => {
+  it('routes /v1/* and /ws* to the active region\'s api and realtime NLBs', () => {
     const target = (pattern: string) => {
       const b = config.CacheBehaviors.find((x: any) => x.PathPattern === pattern);
       return config.Origins.find((o: any) => o.Id === b.TargetOriginId);
     };
     const euw1 = BASE_PROPS.apiOrigins[1];
-    expect(target('/api/*').DomainName).toBe(euw1.api.domainName);
+    expect(target('/v1/*').DomainName).toBe(euw1.api.domainName);
     expect(target('/ws*').DomainName).toBe(euw1.realtime.domainName);
-    expect(target('/api/*').VpcOriginConfig.VpcOriginId).toEqual({ 'Fn::GetAtt': [f.stack.getLogicalId(f.edge.apiVpcOrigins['eu-west-1'].node.defaultChild as any), 'Id'] });
+    expect(target('/v1/*').VpcOriginConfig.VpcOriginId).toEqual({ 'Fn::GetAtt': [f.stack.getLogicalId(f.edge.apiVpcOrigins['eu-west-1'].node.defaultChild as any), 'Id'] });
     expect(target('/ws*').VpcOriginConfig.VpcOriginId).toEqual({ 'Fn::GetAtt': [f.stack.getLogicalId(f.edge.realtimeVpcOrigins['eu-west-1'].node.defaultChild as any), 'Id'] });
     expect(f.edge.activeApiRegion).toBe('eu-west-1');
   });

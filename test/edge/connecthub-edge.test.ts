@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
+import { PATHS as BACKEND_PATHS } from '../../backend/src/contract';
+import { BackendRoute, loadBackendRoutes } from './backend-routes';
 import { BASE_PROPS, EdgeFixture, nagViolations, synthEdge } from './edge-fixture';
 
 /** Default environment: no domain, default certificate, no geo restriction, no static deploy. */
@@ -74,6 +76,16 @@ describe('distribution', () => {
     expect(config.Aliases).toBeUndefined();
   });
 
+  it('subscribes to the additional metrics (cache hit rate, origin latency) the monitoring reads', () => {
+    f.template.resourceCountIs('AWS::CloudFront::MonitoringSubscription', 1);
+    f.template.hasResourceProperties('AWS::CloudFront::MonitoringSubscription', {
+      DistributionId: { Ref: 'EdgeDistribution0060737B' },
+      MonitoringSubscription: { RealtimeMetricsSubscriptionConfig: { RealtimeMetricsSubscriptionStatus: 'Enabled' } },
+    });
+    expect(() => f.edge.distribution.metricCacheHitRate()).not.toThrow();
+    expect(() => f.edge.distribution.metricOriginLatency()).not.toThrow();
+  });
+
   it('uses the default certificate without aliases (its TLS policy is fixed by CloudFront; acknowledged for cdk-nag)', () => {
     expect(config.ViewerCertificate).toBeUndefined();
   });
@@ -83,7 +95,7 @@ describe('distribution', () => {
   });
 
   it('has exactly the planned behaviours, in this order', () => {
-    expect(config.CacheBehaviors.map((b: any) => b.PathPattern)).toEqual(['/assets/*', '/media/*', '/images/*', '/api/*', '/ws*']);
+    expect(config.CacheBehaviors.map((b: any) => b.PathPattern)).toEqual(['/assets/*', '/media/*', '/images/*', '/v1/*', '/ws*']);
   });
 });
 
@@ -152,8 +164,8 @@ describe('behaviours, TTLs and policies', () => {
     expect(fallback.OriginAccessControlId).toBeDefined();
   });
 
-  it('/api/*: not cached, all methods, every viewer header (incl. Authorization), query string and cookie except Host', () => {
-    const b = behaviour('/api/*');
+  it('/v1/*: not cached, all methods, every viewer header (incl. Authorization), query string and cookie except Host', () => {
+    const b = behaviour('/v1/*');
     expect(b).toMatchObject({
       CachePolicyId: MANAGED.cachingDisabled,
       OriginRequestPolicyId: MANAGED.allViewerExceptHost,
@@ -185,7 +197,7 @@ describe('behaviours, TTLs and policies', () => {
     const b = behaviour('/ws*');
     expect(b).toMatchObject({ CachePolicyId: MANAGED.cachingDisabled, AllowedMethods: ['GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'POST', 'DELETE'], Compress: false });
     // WebSockets are served by the realtime Service, which has its own NLB.
-    expect(b.TargetOriginId).not.toBe(behaviour('/api/*').TargetOriginId);
+    expect(b.TargetOriginId).not.toBe(behaviour('/v1/*').TargetOriginId);
     expect(originOf(b)).toMatchObject({
       DomainName: BASE_PROPS.apiOrigins[0].realtime.domainName,
       VpcOriginConfig: { VpcOriginId: { 'Fn::GetAtt': [logicalIdOfVpcOrigin('Realtime', 'us-east-1'), 'Id'] } },
@@ -397,7 +409,70 @@ describe('media invalidation', () => {
   });
 });
 
+/**
+ * CloudFront's path-pattern match: `*` is any run of characters (also none), `?` exactly one, case-sensitive, over
+ * the whole path (query string excluded). Behaviours are tried in order and the first match wins; no match means the
+ * default behaviour.
+ */
+function cloudFrontMatches(pattern: string, urlPath: string): boolean {
+  const anchored = pattern.startsWith('/') ? pattern : `/${pattern}`;
+  const re = anchored.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`).test(urlPath);
+}
+
+/** The behaviour CloudFront picks for a path (undefined: the default behaviour, i.e. the static site). */
+function behaviourFor(urlPath: string): any {
+  return config.CacheBehaviors.find((b: any) => cloudFrontMatches(b.PathPattern, urlPath));
+}
+
+/** A concrete request path for a route (`/v1/users/:userId` -> `/v1/users/<uuid>`). */
+function samplePath(route: BackendRoute): string {
+  return route.url.replace(/:[^/]+/g, '3f1c2a4e-5b6d-4e7f-8a9b-0c1d2e3f4a5b');
+}
+
 describe('API routing', () => {
+  let apiRoutes: BackendRoute[];
+  let realtimeRoutes: BackendRoute[];
+  beforeAll(async () => {
+    const backendRoutes = loadBackendRoutes();
+    apiRoutes = await backendRoutes('api');
+    realtimeRoutes = await backendRoutes('realtime');
+  }, 120_000);
+
+  it('matches path patterns the way CloudFront does', () => {
+    expect(cloudFrontMatches('/v1/*', '/v1/feed')).toBe(true);
+    expect(cloudFrontMatches('/v1/*', '/api/v1/feed')).toBe(false);
+    expect(cloudFrontMatches('/v1/*', '/V1/feed')).toBe(false);
+    expect(cloudFrontMatches('/ws*', '/ws')).toBe(true);
+    expect(cloudFrontMatches('/images/*', '/images.html')).toBe(false);
+    expect(cloudFrontMatches('/a?c', '/abc')).toBe(true);
+  });
+
+  it('sends every route the api role registers to the api NLB, never to the static site, with the route\'s method allowed', () => {
+    // The api registers its routes under the contract prefix (currently 16 method/path pairs).
+    expect(apiRoutes.length).toBeGreaterThan(10);
+    for (const route of apiRoutes) {
+      const b = behaviourFor(samplePath(route));
+      expect({ route: `${route.method} ${route.url}`, pattern: b?.PathPattern }).toEqual({ route: `${route.method} ${route.url}`, pattern: '/v1/*' });
+      expect(originOf(b).DomainName).toBe(API_USE1.domainName);
+      expect(b.AllowedMethods).toContain(route.method);
+    }
+  });
+
+  it('sends the realtime role\'s WebSocket route to the realtime NLB', () => {
+    const ws = realtimeRoutes.filter((r) => r.method === 'GET');
+    expect(ws.map((r) => r.url)).toEqual([BACKEND_PATHS.websocket]);
+    for (const route of ws) {
+      const b = behaviourFor(samplePath(route));
+      expect(b?.PathPattern).toBe('/ws*');
+      expect(originOf(b).DomainName).toBe(BASE_PROPS.apiOrigins[0].realtime.domainName);
+    }
+  });
+
+  it('does not expose the probes or /metrics: those paths fall to the static site', () => {
+    for (const p of [BACKEND_PATHS.liveness, BACKEND_PATHS.readiness, BACKEND_PATHS.metrics]) expect(behaviourFor(p)).toBeUndefined();
+  });
+
   it('creates no DNS records or health checks: VPC origins are chosen by id, not by DNS', () => {
     f.template.resourceCountIs('AWS::Route53::RecordSet', 0);
     f.template.resourceCountIs('AWS::Route53::HealthCheck', 0);

@@ -1,7 +1,8 @@
 import { CloudFrontClient, CreateInvalidationCommand } from '@aws-sdk/client-cloudfront';
 import { DeleteObjectsCommand, ListObjectsV2Command, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import { callerReference, changesFromEvent, handler, SqsEvent } from '../../lambdas/media-invalidation/index';
+import { mapWithConcurrency } from '../../lambdas/media-invalidation/concurrency';
+import { callerReference, changesFromEvent, handler, S3_CONCURRENCY, SqsEvent } from '../../lambdas/media-invalidation/index';
 import { batchPaths, collapsePaths, DEFAULT_INVALIDATION_LIMITS, pathForKey, planInvalidations } from '../../lambdas/media-invalidation/plan';
 
 const s3 = mockClient(S3Client);
@@ -64,6 +65,54 @@ describe('invalidation planning', () => {
 
   it('has CloudFront\'s quotas as defaults', () => {
     expect(DEFAULT_INVALIDATION_LIMITS).toEqual({ maxPathsPerBatch: 3000, maxWildcardsPerBatch: 15, collapseThreshold: 100 });
+  });
+});
+
+/** Counts calls in flight: `run` wraps an async call; `max` is the highest count seen. */
+function inFlightMeter() {
+  const meter = {
+    current: 0,
+    max: 0,
+    async run<T>(fn: () => T): Promise<T> {
+      meter.current++;
+      meter.max = Math.max(meter.max, meter.current);
+      try {
+        // Let every other pending call start before this one answers.
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        return fn();
+      } finally {
+        meter.current--;
+      }
+    },
+  };
+  return meter;
+}
+
+describe('bounded concurrency', () => {
+  it('runs every item, keeps the input order and never has more than the limit in flight', async () => {
+    const meter = inFlightMeter();
+    const items = Array.from({ length: 100 }, (_, i) => i);
+    const results = await mapWithConcurrency(items, 7, (i) => meter.run(() => i * 2));
+    expect(results).toEqual(items.map((i) => i * 2));
+    expect(meter.max).toBe(7);
+    expect(await mapWithConcurrency([], 7, async () => 1)).toEqual([]);
+  });
+
+  it('rejects with the first failure and starts no further item', async () => {
+    const started: number[] = [];
+    const run = mapWithConcurrency(Array.from({ length: 50 }, (_, i) => i), 4, async (i) => {
+      started.push(i);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (i === 5) throw new Error('item 5 failed');
+      return i;
+    });
+    await expect(run).rejects.toThrow('item 5 failed');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(started.length).toBeLessThan(12);
+  });
+
+  it('refuses a limit below 1', async () => {
+    await expect(mapWithConcurrency([1], 0, async (x) => x)).rejects.toThrow('concurrency limit 0 is not allowed; use a whole number of at least 1');
   });
 });
 
@@ -152,6 +201,39 @@ describe('media-invalidation handler', () => {
     await handler(batch);
     expect(cloudfront.commandCalls(CreateInvalidationCommand)[0].args[0].input.InvalidationBatch!.CallerReference).toBe(calls[0].CallerReference);
     expect(callerReference(['/a'], 'm-1')).not.toBe(callerReference(['/a'], 'm-2'));
+  });
+
+  it('checks a burst of 1000 created keys with at most S3_CONCURRENCY list calls in flight, each key once', async () => {
+    const versions = inFlightMeter();
+    const listings = inFlightMeter();
+    // Even keys replaced an earlier version; odd keys are new.
+    s3.on(ListObjectVersionsCommand).callsFake((input: { Prefix: string }) => versions.run(() => {
+      const n = Number(/p(\d+)\.jpg$/.exec(input.Prefix)![1]);
+      const ids = n % 2 === 0 ? ['b', 'a'] : ['a'];
+      return { Versions: ids.map((VersionId) => ({ Key: input.Prefix, VersionId })) };
+    }));
+    s3.on(ListObjectsV2Command).callsFake((input: { Prefix: string }) => listings.run(() => ({ Contents: [{ Key: `${input.Prefix}f=jpeg,q=75` }] })));
+    const keys = Array.from({ length: 1000 }, (_, i) => `media/u${i}/p${i}.jpg`);
+    const result = await handler(sqs(...keys.map((k) => s3Event('Object Created', k))));
+
+    expect(S3_CONCURRENCY).toBe(16);
+    expect(versions.max).toBe(S3_CONCURRENCY);
+    expect(listings.max).toBe(S3_CONCURRENCY);
+    expect(s3.commandCalls(ListObjectVersionsCommand).map((c) => c.args[0].input.Prefix).sort()).toEqual([...keys].sort());
+    const overwritten = keys.filter((_, i) => i % 2 === 0);
+    expect(s3.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input.Prefix).sort()).toEqual(overwritten.map((k) => `images/${k}/`).sort());
+    // One delete for all 500 derived images; 500 media paths + 500 image paths in one invalidation.
+    expect(s3.commandCalls(DeleteObjectsCommand)).toHaveLength(1);
+    expect(s3.commandCalls(DeleteObjectsCommand)[0].args[0].input.Delete!.Objects).toHaveLength(500);
+    expect(result).toEqual({ invalidations: 1, paths: 1000 });
+    const items = cloudfront.commandCalls(CreateInvalidationCommand)[0].args[0].input.InvalidationBatch!.Paths!.Items!;
+    expect(items).toEqual(expect.arrayContaining(overwritten.flatMap((k) => [`/${k}`, `/images/${k}/f=jpeg,q=75`])));
+  });
+
+  it('fails the batch without invalidating when a version check fails', async () => {
+    s3.on(ListObjectVersionsCommand).rejects(Object.assign(new Error('Please reduce your request rate.'), { name: 'SlowDown' }));
+    await expect(handler(sqs(s3Event('Object Created', 'media/u1/a.jpg'), s3Event('Object Created', 'media/u1/b.jpg')))).rejects.toThrow(/reduce your request rate/);
+    expect(cloudfront.commandCalls(CreateInvalidationCommand)).toHaveLength(0);
   });
 
   it('fails the batch (for SQS to retry) when CloudFront refuses', async () => {

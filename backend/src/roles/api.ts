@@ -14,6 +14,7 @@ import { CachedQueries, INLINE_INVALIDATION_LIMIT } from '../queries';
 import { Store } from '../store';
 import type { Database } from '../db';
 import { sync, CursorError } from '../sync';
+import { PATHS } from '../contract';
 import { RealtimeEvent, userChannel } from '../events';
 import { PRESENCE_TTL_SECONDS } from './realtime';
 
@@ -215,6 +216,6 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
         return { online: Object.fromEntries(ids.map((id, i) => [id, all[i].some((ts) => Number(ts) > cutoff)])) };
       });
     },
-    { prefix: '/v1' },
+    { prefix: PATHS.apiPrefix },
   );
 }
