@@ -279,7 +279,7 @@ export function renderAuditMarkdown(report: AuditReport): string {
           ['Kafka (per region)', plan.streaming.mode === 'serverless' ? 'MSK Serverless'
             : `${plan.streaming.brokers} x ${plan.streaming.brokerInstanceType}, ${plan.streaming.volumeGiB} GiB (max ${plan.streaming.maxVolumeGiB})`, plan.streaming.derivation],
           ['Kafka partitions', Object.entries(plan.streaming.partitions).map(([t, n]) => `${t} ${n}`).join(', '),
-            `replication factor ${plan.streaming.replicationFactor}, retention ${plan.streaming.retentionHours} h`],
+            `replication factor ${plan.streaming.replicationFactor}, retention ${Object.entries(plan.streaming.retentionHours).map(([t, h]) => `${t} ${h} h`).join(', ')}, dead letters ${plan.streaming.dlqRetentionHours} h`],
           ['Aurora (per region)', `db.${plan.database.instanceClass}, ${plan.database.readers} reader(s) (max ${plan.database.maxReaders}), max_connections ${plan.database.maxConnections}`,
             plan.database.derivation],
         ]),

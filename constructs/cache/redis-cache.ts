@@ -308,7 +308,7 @@ export class RedisCache extends Construct {
     if (props.snapshotRetentionDays < 15) {
       Validations.of(rg).acknowledge({
         id: 'NIST.800.53.R5-ElastiCacheRedisClusterAutomaticBackup',
-        reason: `Snapshots kept ${props.snapshotRetentionDays} days: the cache holds only data derived from Aurora (feeds, query results, presence) that cache-aside rebuilds on a miss; snapshots only speed up warm-up after a restore.`,
+        reason: `Snapshots kept ${props.snapshotRetentionDays} days: the cache holds only data derived from Aurora (feeds, query results, presence) with short TTLs, which cache-aside rebuilds on a miss; a snapshot restores almost nothing live and serves to inspect what the cache held.`,
       });
     }
   }

@@ -6,6 +6,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import { Construct } from 'constructs';
 import { topicListProblems, type TopicSpec } from '../../lambdas/kafka-common/topic-spec';
+import { DLQ_RETENTION_HOURS, TOPIC_RETENTION_HOURS } from '../../lib/capacity/capacity-model';
 import { KafkaAdminFunction } from './kafka-admin-function';
 import { allowCloudWatchLogs } from './logs-key-policy';
 import { grantKafkaTopics, type KafkaClusterRef } from './kafka-iam';
@@ -17,15 +18,12 @@ export type ConnectHubTopic = (typeof CONNECTHUB_TOPICS)[number];
 /** Suffix of each topic's dead-letter topic. */
 export const DLQ_SUFFIX = '.dlq';
 
-/** Retention per topic: activity and messages a week (replay and late consumers), derived feeds a day, notifications three days. */
-export const DEFAULT_RETENTION: Readonly<Record<ConnectHubTopic, Duration>> = {
-  'user-activity': Duration.days(7),
-  'feed-updates': Duration.days(1),
-  messages: Duration.days(7),
-  'match-notifications': Duration.days(3),
-};
-/** Dead letters are kept two weeks so that an incident can be replayed after it is understood. */
-export const DLQ_RETENTION = Duration.days(14);
+/** Retention per topic, from the capacity model, which sizes broker storage from the same figures. */
+export const DEFAULT_RETENTION: Readonly<Record<ConnectHubTopic, Duration>> = Object.fromEntries(
+  CONNECTHUB_TOPICS.map((topic) => [topic, Duration.hours(TOPIC_RETENTION_HOURS[topic])]),
+) as Record<ConnectHubTopic, Duration>;
+/** Dead letters are kept two weeks (capacity model) so that an incident can be replayed after it is understood. */
+export const DLQ_RETENTION = Duration.hours(DLQ_RETENTION_HOURS);
 
 /** Inputs of {@link connectHubTopicSpecs}. */
 export interface ConnectHubTopicOptions {

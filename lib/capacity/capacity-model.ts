@@ -48,10 +48,30 @@ const CACHE_NODE = {
 export const TOPICS = ['user-activity', 'feed-updates', 'messages', 'match-notifications'] as const;
 export type TopicName = (typeof TOPICS)[number];
 
+/**
+ * Retention of each topic, hours: the one source for the topic configuration (`constructs/streaming/kafka-topics.ts`)
+ * and for broker storage below. Activity and messages a week (replay and late consumers), derived feeds a day,
+ * notifications three days.
+ */
+export const TOPIC_RETENTION_HOURS: Readonly<Record<TopicName, number>> = {
+  'user-activity': 7 * 24,
+  'feed-updates': 24,
+  messages: 7 * 24,
+  'match-notifications': 3 * 24,
+};
+/** Dead letters are kept two weeks so that an incident can be replayed after it is understood. */
+export const DLQ_RETENTION_HOURS = 14 * 24;
+
 const KAFKA_REPLICATION_FACTOR = 3;
-const KAFKA_RETENTION_HOURS = 24;
+/** Kafka's default `log.segment.bytes` (the broker configuration keeps it): retention deletes whole segments only. */
+const KAFKA_SEGMENT_GIB = 1;
+/** Availability zones of a provisioned cluster: broker counts are multiples of it. */
+const MSK_AZS = 3;
 const MSK_MAX_BROKERS_PREFERRED = 9;
-const MSK_MAX_VOLUME_GIB = 16384;
+/** MSK's default quota of Standard brokers per ZooKeeper-based cluster (60 with KRaft; adjustable). */
+export const MSK_MAX_BROKERS_PER_CLUSTER = 30;
+/** MSK's maximum EBS volume per Standard broker. */
+export const MSK_MAX_VOLUME_GIB = 16384;
 const AURORA_MAX_CONNECTIONS_CEILING = 5000;
 const AVERAGE_QUERY_SECONDS = 0.002;
 /** Aurora's cluster-volume ceiling, 128 TiB, in TB. */
@@ -90,7 +110,11 @@ export interface StreamingSize {
   readonly peakEventsPerSecond: number;
   readonly peakIngressMBps: number;
   readonly replicationFactor: number;
-  readonly retentionHours: number;
+  /** Retention per topic, hours (the `.dlq` topics keep {@link DLQ_RETENTION_HOURS}). */
+  readonly retentionHours: Readonly<Record<TopicName, number>>;
+  readonly dlqRetentionHours: number;
+  /** Bytes the brokers hold at the tier target, GiB over the cluster: every replica, dead letters and open segments. */
+  readonly retainedGiB: number;
   readonly derivation: string;
 }
 
@@ -185,6 +209,21 @@ function deriveCache(tier: CapacityTierName, target: TierTarget): CacheSize {
   };
 }
 
+/**
+ * What the brokers hold when the tier runs at its target, GiB over the whole cluster: each topic's events x event size
+ * x its retention, the dead letters over their retention, every replica, and per partition replica one segment that
+ * retention cannot delete yet (Kafka deletes whole segments, and never the open one).
+ */
+export function kafkaRetainedGiB(perTopic: Readonly<Record<TopicName, number>>, partitionReplicas: number): number {
+  const bytes = TOPICS.reduce((sum, topic) => sum + perTopic[topic] * PER_UNIT.eventBytes.value * 3600 *
+    (TOPIC_RETENTION_HOURS[topic] + PER_UNIT.deadLetterShare.value * DLQ_RETENTION_HOURS), 0);
+  return (bytes * KAFKA_REPLICATION_FACTOR) / 1024 ** 3 + partitionReplicas * KAFKA_SEGMENT_GIB;
+}
+
+function roundUpToAzs(brokers: number): number {
+  return Math.max(MSK_AZS, Math.ceil(brokers / MSK_AZS) * MSK_AZS);
+}
+
 function deriveStreaming(tier: CapacityTierName, target: TierTarget, workerMaxPods: number): StreamingSize {
   const perTopic = topicEventsPerSecond(target);
   const events = Object.values(perTopic).reduce((a, b) => a + b, 0);
@@ -193,19 +232,30 @@ function deriveStreaming(tier: CapacityTierName, target: TierTarget, workerMaxPo
     TOPICS.map((topic) => [topic, Math.max(6, Math.ceil((perTopic[topic] * headroom) / PER_UNIT.eventsPerPartition.value))]),
   ) as Record<TopicName, number>;
   const partitionReplicas = Object.values(partitions).reduce((a, b) => a + b, 0) * 2 /* dead-letter topics */ * KAFKA_REPLICATION_FACTOR;
+
+  // Storage: the retained bytes with headroom, spread over the brokers. Add brokers (whole AZ rows) until each volume
+  // stays below MSK's per-broker maximum, which storage auto scaling may still grow into.
+  const retainedGiB = kafkaRetainedGiB(perTopic, partitionReplicas);
+  const volumeFor = (brokers: number) => Math.max(100, Math.ceil((retainedGiB * headroom) / brokers / 100) * 100);
+  let storageBrokers = MSK_AZS;
+  while (volumeFor(storageBrokers) >= MSK_MAX_VOLUME_GIB) storageBrokers += MSK_AZS;
+
+  // The smallest broker type that carries the traffic within the preferred count, or within the count storage needs
+  // anyway (then more, smaller brokers cost less than the same count of larger ones).
+  const brokerLimit = Math.max(MSK_MAX_BROKERS_PREFERRED, storageBrokers);
   const egressMultiplier = KAFKA_REPLICATION_FACTOR - 1 + PER_UNIT.consumerFanOut.value;
-  let chosen: { instanceType: string; brokers: number; perBrokerMBps: number } | undefined;
+  let chosen: { instanceType: string; brokers: number; perBrokerMBps: number; byTraffic: number } | undefined;
   for (const type of MSK_BROKER_TYPES) {
     const perBrokerMBps = (type.networkGbps * 125 * PER_UNIT.brokerNetworkShare.value) / egressMultiplier;
     const byThroughput = Math.ceil(peakIngressMBps / perBrokerMBps);
     const byPartitions = Math.ceil(partitionReplicas / type.partitionsPerBroker);
-    const brokers = Math.max(3, Math.ceil(Math.max(byThroughput, byPartitions) / 3) * 3);
-    chosen = { instanceType: type.instanceType, brokers, perBrokerMBps };
-    if (brokers <= MSK_MAX_BROKERS_PREFERRED) break;
+    const byTraffic = roundUpToAzs(Math.max(byThroughput, byPartitions));
+    chosen = { instanceType: type.instanceType, brokers: Math.max(byTraffic, storageBrokers), perBrokerMBps, byTraffic };
+    if (chosen.brokers <= brokerLimit) break;
   }
-  const { instanceType, brokers, perBrokerMBps } = chosen!;
-  const retainedGiB = (peakIngressMBps / headroom) * 1e6 * 3600 * KAFKA_RETENTION_HOURS * KAFKA_REPLICATION_FACTOR / 1024 ** 3;
-  const volumeGiB = Math.min(MSK_MAX_VOLUME_GIB, Math.max(100, Math.ceil((retainedGiB * headroom) / brokers / 100) * 100));
+  const { instanceType, brokers, perBrokerMBps, byTraffic } = chosen!;
+  const volumeGiB = volumeFor(brokers);
+  const retention = TOPICS.map((t) => `${t} ${TOPIC_RETENTION_HOURS[t]} h`).join(', ');
   return {
     mode: tier === 'dev' ? 'serverless' : 'provisioned',
     brokerInstanceType: instanceType,
@@ -216,9 +266,15 @@ function deriveStreaming(tier: CapacityTierName, target: TierTarget, workerMaxPo
     peakEventsPerSecond: Math.ceil(events * headroom),
     peakIngressMBps: Math.round(peakIngressMBps * 100) / 100,
     replicationFactor: KAFKA_REPLICATION_FACTOR,
-    retentionHours: KAFKA_RETENTION_HOURS,
+    retentionHours: TOPIC_RETENTION_HOURS,
+    dlqRetentionHours: DLQ_RETENTION_HOURS,
+    retainedGiB: Math.ceil(retainedGiB),
     derivation: `${peakIngressMBps.toFixed(1)} MB/s peak ingress / ${perBrokerMBps.toFixed(1)} MB/s per ${instanceType} ` +
-      `(network x ${PER_UNIT.brokerNetworkShare.value} / ${egressMultiplier}) -> ${brokers} brokers over 3 AZs; ` +
+      `(network x ${PER_UNIT.brokerNetworkShare.value} / ${egressMultiplier}) -> ${byTraffic} brokers over ${MSK_AZS} AZs; ` +
+      `storage: topic events x ${PER_UNIT.eventBytes.value} B x retention (${retention}; dead letters ` +
+      `${PER_UNIT.deadLetterShare.value} x ${DLQ_RETENTION_HOURS} h) x RF ${KAFKA_REPLICATION_FACTOR} + ${KAFKA_SEGMENT_GIB} GiB ` +
+      `per partition replica = ${Math.ceil(retainedGiB)} GiB; x ${headroom} / ${brokers} brokers = ${volumeGiB} GiB per broker ` +
+      `(MSK maximum ${MSK_MAX_VOLUME_GIB}${storageBrokers > byTraffic ? `; storage needs ${storageBrokers} brokers` : ''}); ` +
       `partitions = max(6, topic events x ${headroom} / ${PER_UNIT.eventsPerPartition.value}); worker max ${workerMaxPods} pods`,
   };
 }

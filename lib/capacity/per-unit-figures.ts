@@ -74,6 +74,11 @@ export const PER_UNIT = {
     source: 'ElastiCache default reserved-memory-percent 25',
   },
   eventBytes: { value: 1024, unit: 'bytes per Kafka event', source: 'planning figure (JSON activity/message envelope)' },
+  deadLetterShare: {
+    value: 0.01,
+    unit: 'share of each topic\'s events that land in its dead-letter topic (broker storage)',
+    source: 'planning figure: over the 14-day dead-letter retention it holds a whole topic dead-lettered for about 3 hours',
+  },
   consumerFanOut: {
     value: 2,
     unit: 'consumer groups reading each event',

@@ -1,7 +1,8 @@
-import { Fn, Stack, StackProps } from 'aws-cdk-lib';
+import { Fn, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { ACTIVITY_CONSUMER_GROUP, TOPIC_NAMES } from '../../backend/src/contract';
 import { RedisCache } from '../../constructs/cache/redis-cache';
 import { ConsumerLagPublisher } from '../../constructs/streaming/consumer-lag-publisher';
 import { CrossRegionReplication, ReplicationSource } from '../../constructs/streaming/cross-region-replication';
@@ -47,6 +48,14 @@ export const CACHE_PORT = 6380;
 /** Worker consumer groups start with this prefix (backend contract); the lag publisher watches them. */
 export const WORKER_CONSUMER_GROUP_PREFIX = 'connecthub-worker-';
 
+/**
+ * Days of daily cache snapshots in environments that keep data (staging, prod); dev and pr-N take none. The cache
+ * only holds derived data with TTLs of 30 minutes or less, so a restored snapshot warms almost nothing. What a snapshot
+ * is good for is finding out what the cache served, for example after a bug wrote wrong entries. A week covers an
+ * incident found after a weekend or a release cycle. Longer would keep snapshots of user data that has no use.
+ */
+export const CACHE_SNAPSHOT_RETENTION_DAYS = 7;
+
 export interface CacheStreamingStackProps extends StackProps {
   readonly envName: string;
   readonly regionConfig: RegionConfig;
@@ -91,7 +100,7 @@ export class CacheStreamingStack extends Stack {
       nodeType: cache.nodeType,
       shards: cache.shards,
       replicasPerShard: cache.replicasPerShard,
-      snapshotRetentionDays: props.protection.deletionProtection ? 7 : 0,
+      snapshotRetentionDays: protection.snapshotRemovalPolicy === RemovalPolicy.SNAPSHOT ? CACHE_SNAPSHOT_RETENTION_DAYS : 0,
       logRetention: protection.logRetention,
       removalPolicy: protection.snapshotRemovalPolicy,
     });
@@ -143,6 +152,8 @@ export class CacheStreamingStack extends Stack {
       subnets: privateSubnets,
       topics: [...TOPICS],
       consumerGroupPrefix: WORKER_CONSUMER_GROUP_PREFIX,
+      // The worker's group is measured from the first run: before its first commit, every retained record is lag.
+      subscriptions: [{ groupId: ACTIVITY_CONSUMER_GROUP, topics: [...TOPIC_NAMES] }],
       logRetention: protection.logRetention,
       encryptionKey: functionLogKey,
     });

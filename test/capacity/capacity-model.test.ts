@@ -1,5 +1,9 @@
-import { carriedLoad, deriveCapacity, TIER_TARGETS, topicEventsPerSecond } from '../../lib/capacity/capacity-model';
+import { connectHubTopicSpecs, DLQ_SUFFIX } from '../../constructs/streaming/kafka-topics';
+import {
+  carriedLoad, deriveCapacity, MSK_MAX_BROKERS_PER_CLUSTER, MSK_MAX_VOLUME_GIB, TIER_TARGETS, topicEventsPerSecond, type TopicName,
+} from '../../lib/capacity/capacity-model';
 import { PER_UNIT } from '../../lib/capacity/per-unit-figures';
+import { BROKER_SERVER_PROPERTIES } from '../../constructs/streaming/kafka-cluster';
 import { CAPACITY_TIERS } from '../../lib/config/environment-config';
 
 describe('capacity model', () => {
@@ -103,5 +107,56 @@ describe('capacity model', () => {
       expect(figure.source.length).toBeGreaterThan(10);
       expect(figure.value).toBeGreaterThan(0);
     }
+  });
+
+  describe('MSK broker storage holds what the topics retain', () => {
+    /** GiB the brokers hold at the tier target, from the topic configuration that is deployed (retention.ms, RF, partitions). */
+    function retainedOnBrokersGiB(tier: (typeof CAPACITY_TIERS)[number]): number {
+      const s = deriveCapacity(tier).streaming;
+      const events = topicEventsPerSecond(TIER_TARGETS[tier]);
+      let bytes = 0;
+      for (const spec of connectHubTopicSpecs({ partitions: s.partitions, replicationFactor: s.replicationFactor })) {
+        const dlq = spec.name.endsWith(DLQ_SUFFIX);
+        const rate = events[spec.name.replace(DLQ_SUFFIX, '') as TopicName] * (dlq ? PER_UNIT.deadLetterShare.value : 1);
+        const seconds = Number(spec.config!['retention.ms']) / 1000;
+        // Kafka deletes whole segments and never the open one: up to one segment (1 GiB default) more per partition replica.
+        const openSegments = spec.partitions * 1024 ** 3;
+        bytes += (rate * PER_UNIT.eventBytes.value * seconds + openSegments) * spec.replicationFactor!;
+      }
+      return bytes / 1024 ** 3;
+    }
+    const provisioned = CAPACITY_TIERS.filter((t) => deriveCapacity(t).streaming.mode === 'provisioned');
+
+    test.each(provisioned)('%s: brokers x volume hold the retained bytes with headroom, within MSK limits', (tier) => {
+      const s = deriveCapacity(tier).streaming;
+      const retained = retainedOnBrokersGiB(tier);
+      expect(s.brokers * s.volumeGiB).toBeGreaterThanOrEqual(retained * PER_UNIT.headroom.value);
+      expect(s.retainedGiB).toBeGreaterThanOrEqual(retained);
+      expect(s.volumeGiB).toBeLessThan(MSK_MAX_VOLUME_GIB);
+      // Storage auto scaling may grow volumes, never shrink them: its ceiling must stay above what is provisioned.
+      expect(s.maxVolumeGiB).toBeGreaterThan(s.volumeGiB);
+      expect(s.maxVolumeGiB).toBeLessThanOrEqual(MSK_MAX_VOLUME_GIB);
+      expect(s.brokers % 3).toBe(0);
+      expect(s.brokers).toBeLessThanOrEqual(MSK_MAX_BROKERS_PER_CLUSTER);
+    });
+
+    test('the week of activity and messages is what sizes the disks (six-month: ~9,100 GiB per broker before headroom)', () => {
+      const s = deriveCapacity('six-month').streaming;
+      expect(retainedOnBrokersGiB('six-month') / s.brokers).toBeGreaterThan(9000);
+      expect(s.volumeGiB).toBeGreaterThan(9000 * PER_UNIT.headroom.value);
+      expect(s.retentionHours).toMatchObject({ 'user-activity': 168, messages: 168 });
+      expect(s.derivation).toMatch(/per broker/);
+    });
+
+    test('one-year adds brokers when one volume cannot hold its share', () => {
+      const s = deriveCapacity('one-year', 3).streaming;
+      expect(retainedOnBrokersGiB('one-year') * PER_UNIT.headroom.value / 6).toBeGreaterThan(MSK_MAX_VOLUME_GIB);
+      expect(s.brokers).toBeGreaterThan(Math.ceil((retainedOnBrokersGiB('one-year') * PER_UNIT.headroom.value) / MSK_MAX_VOLUME_GIB) - 1);
+      expect(s.derivation).toMatch(/storage needs \d+ brokers/);
+    });
+
+    test('topics retain no longer than the broker default the model assumes for anything unlisted', () => {
+      expect(BROKER_SERVER_PROPERTIES['log.retention.hours']).toBe('168');
+    });
   });
 });
