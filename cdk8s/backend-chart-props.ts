@@ -158,6 +158,11 @@ export interface AutoscalingSettings {
   /** @default 100 — the plan's queue length (Kafka consumer lag per worker pod) */
   readonly pendingMessagesPerPod?: number;
   /**
+   * Open WebSockets per realtime pod the HPA aims for (a Prometheus trigger on the backend's `ws_connections` gauge).
+   * @default - 70 % of `maxWsConnectionsPerPod`, rounded down (the CPU target's headroom below the refusal limit)
+   */
+  readonly connectionsPerPod?: number;
+  /**
    * Prometheus counter of handled HTTP requests, labelled with `role` (the backend's metric).
    * @default 'http_requests_total' (the backend contract's METRICS.httpRequestsTotal)
    */
@@ -248,6 +253,12 @@ export interface BackendChartProps {
   readonly maxWsConnectionsPerPod: number;
   /** Per-client rate limit of the api (`RATE_LIMIT_PER_MINUTE`). */
   readonly rateLimitPerMinute: number;
+  /**
+   * Whether this region's worker relays the outbox to this region's Kafka (`OUTBOX_RELAY`). The outbox is one table
+   * of the global database: set it in the primary region only (whose Kafka the other regions replicate).
+   * @default true
+   */
+  readonly outboxRelay?: boolean;
   /** @default 'info' */
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   /**
@@ -423,6 +434,9 @@ export function validateBackendChartProps(props: BackendChartProps): void {
   if (a?.pendingMessagesPerPod !== undefined && !(Number.isInteger(a.pendingMessagesPerPod) && a.pendingMessagesPerPod > 0)) {
     bad('autoscaling.pendingMessagesPerPod', a.pendingMessagesPerPod, 'a positive integer');
   }
+  if (a?.connectionsPerPod !== undefined && !(Number.isInteger(a.connectionsPerPod) && a.connectionsPerPod > 0 && a.connectionsPerPod <= props.maxWsConnectionsPerPod)) {
+    bad('autoscaling.connectionsPerPod', a.connectionsPerPod, `a positive integer no larger than maxWsConnectionsPerPod (${props.maxWsConnectionsPerPod}), where pods refuse connections`);
+  }
   if (a?.requestCounterMetric !== undefined && !METRIC.test(a.requestCounterMetric)) {
     bad('autoscaling.requestCounterMetric', a.requestCounterMetric, 'a Prometheus metric name');
   }
@@ -460,6 +474,7 @@ export function validateBackendChartProps(props: BackendChartProps): void {
   if (!(Number.isInteger(props.rateLimitPerMinute) && props.rateLimitPerMinute > 0)) {
     bad('rateLimitPerMinute', props.rateLimitPerMinute, 'a positive integer');
   }
+  if (props.outboxRelay !== undefined && typeof props.outboxRelay !== 'boolean') bad('outboxRelay', props.outboxRelay, 'true or false');
   if (props.logLevel !== undefined && !['fatal', 'error', 'warn', 'info', 'debug', 'trace'].includes(props.logLevel)) {
     bad('logLevel', props.logLevel, 'one of fatal, error, warn, info, debug, trace');
   }

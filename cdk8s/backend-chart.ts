@@ -50,6 +50,11 @@ export const TERMINATION_MARGIN_SECONDS = 10;
 
 const DEFAULT_SCALE_UP: ScalingDirection = { stabilizationWindowSeconds: 0, percent: 100, pods: 4, periodSeconds: 30 };
 const DEFAULT_SCALE_DOWN: ScalingDirection = { stabilizationWindowSeconds: 300, percent: 10, pods: 2, periodSeconds: 60 };
+/**
+ * Share of a realtime pod's connection limit (`MAX_WS_CONNECTIONS`) the HPA aims for: the same headroom as the 70 %
+ * CPU target, so a burst of reconnects lands on pods that still accept them instead of answering 503.
+ */
+export const CONNECTION_TARGET_FRACTION = 0.7;
 /** Realtime holds WebSockets: removing a pod disconnects its clients, so it shrinks slowly. */
 const REALTIME_SCALE_DOWN: ScalingDirection = { stabilizationWindowSeconds: 600, percent: 10, pods: 1, periodSeconds: 120 };
 
@@ -86,6 +91,8 @@ export class BackendChart extends Chart {
 
   /** The container port (HTTP, probes and /metrics). */
   public readonly port: number;
+  /** Open WebSockets per realtime pod the HPA aims for (`autoscaling.connectionsPerPod` or 70 % of the limit). */
+  public readonly realtimeConnectionTarget: number;
   /** The OpenTelemetry collector (ADOT): its Service, ServiceAccount, EMF log group and APM secret. */
   public readonly otelCollector: RenderedCollector;
   /** The APM setting the chart was given (the cluster construct checks its grant against it). */
@@ -99,6 +106,8 @@ export class BackendChart extends Chart {
     super(scope, id, { ...chartProps, namespace: BACKEND_NAMESPACE, disableResourceNameHashes: true });
     this.props = props;
     this.port = props.port ?? BACKEND_CONTRACT.defaultPort;
+    this.realtimeConnectionTarget = props.autoscaling.connectionsPerPod
+      ?? Math.max(1, Math.floor(props.maxWsConnectionsPerPod * CONNECTION_TARGET_FRACTION));
     this.loadBalancerNames = {
       api: loadBalancerName(props.environment, props.region, 'api'),
       realtime: loadBalancerName(props.environment, props.region, 'realtime'),
@@ -228,6 +237,9 @@ export class BackendChart extends Chart {
       ['CONNECTHUB_ROLE', w],
       ['PORT', String(this.port)],
       ['SHUTDOWN_DRAIN_SECONDS', String(this.workloads[w].drainSeconds)],
+      // The preStop sleep already keeps the pod serving while the NLB deregisters it; a second delay would only
+      // take drain time away from in-flight requests and WebSockets (backend/README.md).
+      ['SHUTDOWN_DELAY_SECONDS', '0'],
       ['DATABASE_WRITER_HOST', p.database.writerHost],
       ['DATABASE_READER_HOST', p.database.readerHost],
       ['DATABASE_PORT', String(p.database.port ?? 5432)],
@@ -244,6 +256,7 @@ export class BackendChart extends Chart {
       ['KAFKA_BROKERS', p.kafka.brokers],
       ['KAFKA_AUTH', p.kafka.auth ?? 'iam'],
       ['KAFKA_TLS', String(p.kafka.tls ?? true)],
+      ['OUTBOX_RELAY', w === 'worker' ? ((p.outboxRelay ?? true) ? 'on' : 'off') : undefined],
       ['JWT_ISSUER', p.jwt.issuer],
       ['JWT_AUDIENCE', p.jwt.audience],
       ['JWT_JWKS_URL', p.jwt.jwksUrl],
@@ -396,6 +409,23 @@ export class BackendChart extends Chart {
       { type: 'cpu', metricType: 'Utilization', metadata: { value: '70' } },
       { type: 'memory', metricType: 'Utilization', metadata: { value: '80' } },
     ];
+    if (w === 'realtime') {
+      // A socket costs memory and heartbeats for as long as it stays open, whatever its request rate: scale on the
+      // open connections (AverageValue: desired pods = all open sockets / target per pod).
+      triggers.push({
+        type: 'prometheus',
+        name: 'connections-per-pod',
+        metricType: 'AverageValue',
+        authenticationRef: auth,
+        metadata: {
+          serverAddress: a.prometheusQueryEndpoint,
+          awsRegion: a.awsRegion,
+          query: `sum(${BACKEND_CONTRACT.metrics.wsConnections}{namespace="${BACKEND_NAMESPACE}",role="realtime"})`,
+          threshold: String(this.realtimeConnectionTarget),
+          ignoreNullValues: 'true',
+        },
+      });
+    }
     if (w === 'api' || w === 'realtime') {
       const metric = a.requestCounterMetric ?? BACKEND_CONTRACT.metrics.httpRequestsTotal;
       triggers.push({

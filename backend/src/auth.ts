@@ -8,6 +8,8 @@ import type { JwtConfig } from './config';
 export interface Principal {
   /** The user id (`sub`), a UUID. */
   readonly userId: string;
+  /** When the token stops being accepted (`exp` plus the clock tolerance), ms since the epoch. */
+  readonly expiresAt: number;
 }
 
 declare module 'fastify' {
@@ -29,6 +31,9 @@ export class AuthError extends Error {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Seconds of clock skew with the issuer a token's `exp` and `nbf` are allowed. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
 
 /** Verified tokens are remembered this long (or until they expire), so a JWKS key withdrawal takes effect within it. */
 export const VERIFIED_TOKEN_TTL_MS = 60_000;
@@ -66,13 +71,13 @@ export class Authenticator {
         issuer: this.config.issuer,
         audience: this.config.audience,
         algorithms: ['RS256', 'ES256'],
-        clockTolerance: 5,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
         requiredClaims: ['sub', 'exp'],
       });
       if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) {
         throw new AuthError(401, 'token_invalid', 'token claim "sub" must be a user id (UUID)');
       }
-      const principal = { userId: payload.sub.toLowerCase() };
+      const principal = { userId: payload.sub.toLowerCase(), expiresAt: ((payload.exp as number) + CLOCK_TOLERANCE_SECONDS) * 1000 };
       if (this.verified.size >= VERIFIED_TOKEN_ENTRIES) this.verified.delete(this.verified.keys().next().value as string);
       this.verified.set(token, { principal, validUntil: Math.min(now + VERIFIED_TOKEN_TTL_MS, (payload.exp as number) * 1000) });
       return principal;

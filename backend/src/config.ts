@@ -11,6 +11,7 @@ import {
   DEFAULT_SHUTDOWN_DRAIN_SECONDS,
   ENV,
   HOME_REGIONS,
+  OUTBOX_RELAY_MODES,
   ROLES,
   Role,
 } from './contract';
@@ -68,6 +69,11 @@ export interface Config {
   readonly redis: RedisConfig;
   /** Worker only. */
   readonly kafka?: KafkaConfig;
+  /**
+   * Worker only (false elsewhere): relay the global outbox to this region's Kafka (`OUTBOX_RELAY`, default on).
+   * Off in every region but the primary, or rows claimed there would never reach the primary's consumers.
+   */
+  readonly outboxRelay: boolean;
   /** api and realtime. */
   readonly jwt?: JwtConfig;
   readonly feedCacheTtlSeconds: number;
@@ -266,6 +272,7 @@ export function loadConfig(env: Env): Config {
     }
     kafka = { brokers, auth, tls };
   }
+  const outboxRelay = needsKafka && r.oneOf(ENV.outboxRelay, OUTBOX_RELAY_MODES, 'on') === 'on';
 
   let jwt: JwtConfig | undefined;
   if (needsJwt) {
@@ -313,6 +320,7 @@ export function loadConfig(env: Env): Config {
     database,
     redis,
     kafka,
+    outboxRelay,
     jwt,
     feedCacheTtlSeconds: r.int(ENV.feedCacheTtlSeconds, DEFAULT_FEED_CACHE_TTL_SECONDS, 1, 86_400),
     queryCacheTtlSeconds: r.int(ENV.queryCacheTtlSeconds, DEFAULT_QUERY_CACHE_TTL_SECONDS, 1, 86_400),

@@ -71,6 +71,7 @@ export const ENV = {
   kafkaBrokers: 'KAFKA_BROKERS',
   kafkaAuth: 'KAFKA_AUTH',
   kafkaTls: 'KAFKA_TLS',
+  outboxRelay: 'OUTBOX_RELAY',
   jwtIssuer: 'JWT_ISSUER',
   jwtAudience: 'JWT_AUDIENCE',
   jwtJwksUrl: 'JWT_JWKS_URL',
@@ -89,6 +90,13 @@ export const ENV = {
   otelServiceName: 'OTEL_SERVICE_NAME',
   otelResourceAttributes: 'OTEL_RESOURCE_ATTRIBUTES',
 } as const;
+
+/**
+ * `OUTBOX_RELAY` (worker): `on` relays the outbox to this region's Kafka; `off` only consumes. The outbox is one
+ * table of the global database, so exactly one region (the primary, whose Kafka the others replicate) relays it.
+ */
+export const OUTBOX_RELAY_MODES = ['on', 'off'] as const;
+export type OutboxRelayMode = (typeof OUTBOX_RELAY_MODES)[number];
 
 /** Home regions a user row can belong to (the `users` table is LIST-partitioned on it). */
 export const HOME_REGIONS = ['us', 'eu', 'ap'] as const;

@@ -86,18 +86,24 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const kafka = options.kafka ?? new KafkaJsPort(config.kafka!, config.awsRegion, log);
     const store = new Store(db!);
     const queries = new CachedQueries(cache, store, { feed: config.feedCacheTtlSeconds, query: config.queryCacheTtlSeconds });
-    publisher = kafka.publisher();
-    await publisher.connect();
-    relay = new OutboxRelay(db!, publisher, metrics, log);
-    relay.start();
+    if (config.outboxRelay) {
+      publisher = kafka.publisher();
+      await publisher.connect();
+      relay = new OutboxRelay(db!, publisher, metrics, log);
+      relay.start();
+    } else {
+      // The outbox is global: the primary region's workers relay it to the Kafka the other regions replicate.
+      log.info('outbox relay off (OUTBOX_RELAY=off): another region relays the outbox; consuming only');
+    }
     consumer = new ActivityConsumer(db!, redis, cache, queries, config.redis.keyPrefix, metrics, log);
     kafkaConsumer = kafka.consumer({ groupId: ACTIVITY_CONSUMER_GROUP, topics: TOPIC_NAMES });
     await kafkaConsumer.run(consumer.handle);
     warmer = new CacheWarmer(store, queries, redis, cache.key('warm-lock'), config.cacheWarmIntervalSeconds, config.cacheWarmUsers, metrics, log);
     warmer.start();
     const r = relay;
-    const measure = setInterval(() => r.measure().catch(() => undefined), 5_000).unref();
-    const purge = setInterval(() => r.purge().catch((err: Error) => log.warn({ err: err.message }, 'outbox purge failed')), 600_000).unref();
+    // Outbox lag, pending rows and the purge belong to the relaying region (one measurement of the one table).
+    const measure = r && setInterval(() => r.measure().catch(() => undefined), 5_000).unref();
+    const purge = r && setInterval(() => r.purge().catch((err: Error) => log.warn({ err: err.message }, 'outbox purge failed')), 600_000).unref();
     const lag = scheduleConsumerLag(kafkaConsumer, metrics, log);
     const kc = kafkaConsumer;
     const pub = publisher;
@@ -106,8 +112,8 @@ export async function startService(config: Config, options: ServiceOptions = {})
       clearInterval(measure);
       clearInterval(purge);
       clearInterval(lag);
-      await Promise.all([r.stop(), kc.stop(), w.stop()]);
-      await pub.disconnect();
+      await Promise.all([r?.stop(), kc.stop(), w.stop()]);
+      await pub?.disconnect();
     });
   }
 

@@ -60,6 +60,11 @@ describe('configuration', () => {
       'KAFKA_BROKERS is not set; expected a comma-separated list of host:port',
       'AWS_REGION is not set; it is required when KAFKA_AUTH=iam',
     ]);
+    // OUTBOX_RELAY: on by default; a bad value names the variable, the value and the allowed values.
+    const workerEnv = { CONNECTHUB_ROLE: 'worker', DATABASE_WRITER_HOST: 'db', DATABASE_NAME: 'x', DATABASE_USER: 'u', REDIS_ENDPOINT: 'c:6379', KAFKA_BROKERS: 'k:9092', KAFKA_AUTH: 'none', KAFKA_TLS: 'false' };
+    expect(loadConfig(workerEnv).outboxRelay).toBe(true);
+    expect(loadConfig({ ...workerEnv, OUTBOX_RELAY: 'off' }).outboxRelay).toBe(false);
+    expect(problems({ ...workerEnv, OUTBOX_RELAY: 'primary' })).toEqual(['OUTBOX_RELAY="primary" is not allowed; allowed: on | off']);
     // realtime needs neither a database nor Kafka.
     const rt = loadConfig({ CONNECTHUB_ROLE: 'realtime', REDIS_ENDPOINT: 'c:6379', REDIS_CLUSTER: 'true', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_JWKS_URL: 'https://idp/jwks' });
     expect(rt).toMatchObject({ role: 'realtime', port: 8080, shutdownDrainSeconds: 20, database: undefined, kafka: undefined, redis: { cluster: true, host: 'c', port: 6379 } });

@@ -140,6 +140,37 @@ test('a consumer that stops reading is closed (1013) instead of buffering withou
   expect(await closed).toBe(1013);
 });
 
+test('an accepted upgrade counts in http_requests_total as status 101 (the request-rate trigger sees it); refusals keep their status', async () => {
+  const count = async (status: string) => {
+    const text = (await http(podB.port, 'GET', '/metrics')).text;
+    const m = new RegExp(`^http_requests_total\\{role="realtime",route="/ws",method="GET",status="${status}"\\} (\\d+)`, 'm').exec(text);
+    return m ? Number(m[1]) : 0;
+  };
+  const [before101, before401] = [await count('101'), await count('401')];
+  const c = await connect(podB.port, jwks.token(alice));
+  await expect(connect(podB.port, undefined)).rejects.toMatchObject({ status: 401 });
+  expect(await count('101')).toBe(before101 + 1);
+  await waitFor(async () => (await count('401')) === before401 + 1, 3_000, 'the refused upgrade counted');
+  c.ws.close();
+  await waitFor(async () => (await count('101')) === before101 + 1 && podB.hub!.connections === 0, 3_000, 'closed without a second count');
+  // The open-connection gauge the realtime ScaledObject scales on.
+  expect((await http(podB.port, 'GET', '/metrics')).text).toMatch(/^ws_connections\{role="realtime"\} 0$/m);
+});
+
+test('a socket is closed with 4401 "token expired" once its token expires; a longer-lived one stays open', async () => {
+  const exp = Math.floor(Date.now() / 1000) + 1;
+  const shortLived = await connect(podA.port, jwks.token(alice, { exp }));
+  const longLived = await connect(podA.port, jwks.token(bob));
+  const closed = await new Promise<{ code: number; reason: string; at: number }>((resolve) =>
+    shortLived.ws.on('close', (code, reason) => resolve({ code, reason: String(reason), at: Date.now() })));
+  expect(closed).toMatchObject({ code: 4401, reason: 'token expired' });
+  // Not before the token stops being accepted (exp plus the 5 s clock tolerance the upgrade also allows).
+  expect(closed.at).toBeGreaterThanOrEqual((exp + 5) * 1000);
+  expect(longLived.ws.readyState).toBe(WebSocket.OPEN);
+  expect((await http(podA.port, 'GET', '/metrics')).text).toMatch(/ws_dropped_total\{reason="token_expired",role="realtime"\} 1/);
+  longLived.ws.close();
+});
+
 test('realtime readiness depends on Redis', async () => {
   const r = await http(podA.port, 'GET', '/readyz');
   expect(r.json).toEqual({ status: 'ready', checks: { redis: 'ok' } });

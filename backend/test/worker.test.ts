@@ -242,3 +242,31 @@ describe('worker service: relay, activity consumer and cache warming', () => {
     expect(m.text).toMatch(/events_consumed_total\{topic="feed-updates",outcome="ok",role="worker"\} [1-9]/);
   });
 });
+
+describe('OUTBOX_RELAY=off: a secondary region’s worker consumes its regional topics and never claims outbox rows', () => {
+  test('the relay is not started: rows stay pending for the primary region while events are still consumed', async () => {
+    const kafka = new b.InProcessKafka(3);
+    const worker = await b.startService(b.loadConfig(env('worker', db, prefix, undefined, { OUTBOX_RELAY: 'off', CACHE_WARM_INTERVAL_SECONDS: '3600' })), { kafka, host: '127.0.0.1' });
+    try {
+      expect(worker.config.outboxRelay).toBe(false);
+      expect(worker.relay).toBeUndefined();
+      const key = randomUUID();
+      const { rows } = await db.pool.query<{ id: string }>(`INSERT INTO connecthub.outbox (topic, message_key, payload) VALUES ('messages', $1, '{}') RETURNING id`, [key]);
+      // The consumer runs: a replicated event from the primary's Kafka is handled here.
+      const [alice, bob] = await Promise.all([seedUser(db.pool), seedUser(db.pool)]);
+      const event = b.newEvent('match.suggested', alice, new Date(), { userId: alice, candidateId: bob, score: 0.7 });
+      kafka.append('match-notifications', [{ key: alice, value: JSON.stringify(event) }]);
+      await waitFor(async () => (await db.pool.query('SELECT 1 FROM connecthub.activity WHERE id = $1', [event.eventId])).rowCount === 1, 5_000, 'the consumed event');
+      // A relay polls every 100 ms when idle; a second is ten rounds it would have had.
+      await new Promise((r) => setTimeout(r, 1_000));
+      const row = await db.pool.query('SELECT published_at FROM connecthub.outbox WHERE id = $1', [rows[0].id]);
+      expect(row.rows[0].published_at).toBeNull();
+      expect(kafka.records('messages').filter((r) => r.key === key)).toEqual([]);
+      // Readiness has no relay to judge Kafka by; the series of the relaying region are not exported here.
+      expect((await http(worker.port, 'GET', '/readyz')).json).toEqual({ status: 'ready', checks: { database: 'ok', redis: 'ok' } });
+      expect((await http(worker.port, 'GET', '/metrics')).text).not.toMatch(/^outbox_published_total\{[^}]*\} [1-9]/m);
+    } finally {
+      await worker.shutdown();
+    }
+  });
+});

@@ -10,6 +10,7 @@ import { BackendChart } from '../../cdk8s/backend-chart';
 import { WorkloadSizing } from '../../cdk8s/backend-chart-props';
 import { ConnectHubCluster } from '../../constructs/eks/connecthub-cluster';
 import { CapacityPlan } from '../capacity/capacity-model';
+import { PER_UNIT } from '../capacity/per-unit-figures';
 import { EnvironmentConfig, RegionConfig, WORKLOADS, WorkloadName } from '../config/environment-config';
 import { homeRegionCode } from '../config/regions';
 import { DataProtection } from '../policy/data-protection';
@@ -173,8 +174,11 @@ export class PlatformStack extends Stack {
       },
       workloads: { api: sizing('api'), realtime: sizing('realtime'), worker: sizing('worker') },
       autoscaling: { prometheusQueryEndpoint: this.cluster.prometheusQueryEndpoint, awsRegion: region },
-      maxWsConnectionsPerPod: 5000,
+      // The capacity model's sockets per pod; the chart scales realtime at 70 % of it.
+      maxWsConnectionsPerPod: PER_UNIT.realtimeConnectionsPerPod.value,
       rateLimitPerMinute: 600,
+      // One outbox table (global database), relayed once: to the primary region's Kafka, which the others replicate.
+      outboxRelay: region === primaryRegion,
     });
     const deployment = this.cluster.addBackendChart(chart);
 

@@ -1,5 +1,5 @@
 import { Testing } from 'cdk8s';
-import { BackendChart, SECRETS_MOUNT_PATH, TERMINATION_MARGIN_SECONDS } from '../../cdk8s/backend-chart';
+import { BackendChart, CONNECTION_TARGET_FRACTION, SECRETS_MOUNT_PATH, TERMINATION_MARGIN_SECONDS } from '../../cdk8s/backend-chart';
 import { DEFAULT_FEED_CACHE_TTL_SECONDS, DEFAULT_QUERY_CACHE_TTL_SECONDS, PATHS } from '../../backend/src/contract';
 import { WORKLOADS, loadBalancerName, regionShortCode } from '../../cdk8s/workload-names';
 import { ASSET_HASH, chartProps } from './fixtures';
@@ -107,6 +107,16 @@ describe('workloads', () => {
     expect(envOf('connecthub-api').SHUTDOWN_DRAIN_SECONDS).toBe('20');
     expect(envOf('connecthub-realtime').SHUTDOWN_DRAIN_SECONDS).toBe('30');
   });
+
+  test('no second serving delay on top of the preStop sleep: SHUTDOWN_DELAY_SECONDS=0 for every role', () => {
+    for (const w of WORKLOADS) expect(envOf(`connecthub-${w}`).SHUTDOWN_DELAY_SECONDS).toBe('0');
+  });
+
+  test('the worker relays the outbox by default (OUTBOX_RELAY=on); the other roles get no such setting', () => {
+    expect(envOf('connecthub-worker').OUTBOX_RELAY).toBe('on');
+    expect(envOf('connecthub-api').OUTBOX_RELAY).toBeUndefined();
+    expect(envOf('connecthub-realtime').OUTBOX_RELAY).toBeUndefined();
+  });
 });
 
 describe('autoscaling (KEDA ScaledObjects own the HPAs)', () => {
@@ -124,13 +134,35 @@ describe('autoscaling (KEDA ScaledObjects own the HPAs)', () => {
 
   test('api and realtime scale on 1000 requests per minute per pod', () => {
     for (const w of ['api', 'realtime']) {
-      const t = find('ScaledObject', `connecthub-${w}`).spec.triggers.find((x: any) => x.type === 'prometheus');
+      const t = find('ScaledObject', `connecthub-${w}`).spec.triggers.find((x: any) => x.name === 'requests-per-minute');
       expect(t.metricType).toBe('AverageValue');
       expect(t.metadata.threshold).toBe('1000');
       expect(t.metadata.query).toBe(`sum(rate(http_requests_total{namespace="connecthub",role="${w}"}[2m])) * 60`);
       expect(t.metadata.awsRegion).toBe('us-east-1');
       expect(t.authenticationRef).toEqual({ name: 'connecthub-keda-aws' });
     }
+  });
+
+  test('realtime also scales on open WebSockets: 70 % of the per-pod limit (5000 → 3500) per pod', () => {
+    const triggers = find('ScaledObject', 'connecthub-realtime').spec.triggers;
+    const t = triggers.find((x: any) => x.name === 'connections-per-pod');
+    expect(chart.realtimeConnectionTarget).toBe(Math.floor(5000 * CONNECTION_TARGET_FRACTION));
+    expect(t).toEqual({
+      type: 'prometheus',
+      name: 'connections-per-pod',
+      metricType: 'AverageValue',
+      authenticationRef: { name: 'connecthub-keda-aws' },
+      metadata: {
+        serverAddress: chartProps().autoscaling.prometheusQueryEndpoint,
+        awsRegion: 'us-east-1',
+        query: 'sum(ws_connections{namespace="connecthub",role="realtime"})',
+        threshold: '3500',
+        ignoreNullValues: 'true',
+      },
+    });
+    // The target stays below MAX_WS_CONNECTIONS, where the pod answers 503.
+    expect(Number(t.metadata.threshold)).toBeLessThan(Number(envOf('connecthub-realtime').MAX_WS_CONNECTIONS));
+    expect(find('ScaledObject', 'connecthub-api').spec.triggers.some((x: any) => x.name === 'connections-per-pod')).toBe(false);
   });
 
   test('worker scales on Kafka consumer lag of 100 pending per pod (MSK IAM)', () => {
@@ -247,6 +279,27 @@ describe('password mode and bad input', () => {
     [{ image: { repository: 'repo', digest: 'sha256:abc' } }, /image\.digest="sha256:abc"/],
   ])('refuses a mutable or malformed image %#', (override, message) => {
     expect(() => new BackendChart(Testing.app(), 'bad', chartProps(override as any))).toThrow(message);
+  });
+
+  test('a secondary region: the worker consumes only (OUTBOX_RELAY=off); a connection target may be set', () => {
+    const c = new BackendChart(Testing.app(), 'secondary', chartProps({
+      outboxRelay: false,
+      autoscaling: { ...chartProps().autoscaling, connectionsPerPod: 4000 },
+    }));
+    const synthesized = Testing.synth(c) as Obj[];
+    const envIn = (name: string) => Object.fromEntries(
+      synthesized.find((o) => o.kind === 'Deployment' && o.metadata.name === name)!.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]),
+    );
+    expect(envIn('connecthub-worker').OUTBOX_RELAY).toBe('off');
+    const so = synthesized.find((o) => o.kind === 'ScaledObject' && o.metadata.name === 'connecthub-realtime')!;
+    expect(so.spec.triggers.find((x: any) => x.name === 'connections-per-pod').metadata.threshold).toBe('4000');
+  });
+
+  test('a connection target above the per-pod limit, or a non-boolean outboxRelay, is refused', () => {
+    expect(() => new BackendChart(Testing.app(), 'bad', chartProps({ autoscaling: { ...chartProps().autoscaling, connectionsPerPod: 6000 } }))).toThrow(
+      /autoscaling\.connectionsPerPod=6000: a positive integer no larger than maxWsConnectionsPerPod \(5000\)/,
+    );
+    expect(() => new BackendChart(Testing.app(), 'bad', chartProps({ outboxRelay: 'off' as unknown as boolean }))).toThrow(/outboxRelay="off": true or false/);
   });
 
   test('a digest is accepted', () => {

@@ -160,17 +160,25 @@ describe.each(['api', 'realtime'])('%s as the container runs it', (role) => {
     await checkProbes(role, port);
   });
 
-  test('SIGTERM: readiness fails while draining, then the process exits 0 within its drain', async () => {
+  test('SIGTERM: readiness stops answering ready at once, then the process exits 0 within its drain', async () => {
+    // The Deployment sets no serving delay of its own: the preStop sleep has already kept the pod serving while
+    // the NLB deregistered it, so the listener closes right after SIGTERM. Readiness therefore answers 503 for
+    // a moment or the connection is refused; the backend's readiness during a delay is covered in
+    // backend/test/lifecycle.test.ts.
+    expect(envFor(role, port).SHUTDOWN_DELAY_SECONDS).toBe('0');
+    const drainSeconds = Number(envFor(role, port).SHUTDOWN_DRAIN_SECONDS);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const started = Date.now();
     child.kill('SIGTERM');
-    // The signal is handled asynchronously: poll readiness (as the kubelet and the NLB do) until it fails.
+    // The signal is handled asynchronously: poll readiness (as the kubelet and the NLB do) until it is not ready.
     let status = 200;
-    while (status === 200 && exit === undefined) {
+    while (status === 200) {
       status = await get(port, containerOf(role).readinessProbe.httpGet.path).then((r) => r.status, () => -1);
       if (status === 200) await new Promise((r) => setTimeout(r, 100));
     }
-    expect(status).toBe(503);
+    expect([503, -1]).toContain(status);
     expect(await exited).toBe(0);
+    expect(Date.now() - started).toBeLessThan(drainSeconds * 1000);
   }, 90_000);
 });
 

@@ -14,6 +14,10 @@
  * - Backpressure: a socket whose send buffer exceeds WS_MAX_BUFFERED_BYTES is closed (1013, try
  *   again later); the client reconnects and catches up with /v1/sync. A per-pod connection limit
  *   (MAX_WS_CONNECTIONS) answers 503 before the upgrade.
+ * - Token lifetime: the JWT is checked at the upgrade only, so a socket is closed (4401, token expired) when
+ *   its token would no longer be accepted; the client reconnects with a fresh token and catches up with /v1/sync.
+ * - Accepted upgrades count in http_requests_total as status 101: @fastify/websocket hijacks the reply, so
+ *   the server's onResponse hook never sees them (refused upgrades, 401 and 503, it does count).
  */
 import type { FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
@@ -30,6 +34,11 @@ import type { RealtimeEvent } from '../events';
 export const PRESENCE_TTL_SECONDS = 60;
 export const WS_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const WS_HEARTBEAT_MS = 30_000;
+/** Close code and reason for a socket whose token expired (4000-4999: application codes; 4401 mirrors HTTP 401). */
+export const WS_TOKEN_EXPIRED_CODE = 4401;
+export const WS_TOKEN_EXPIRED_REASON = 'token expired';
+/** Longest delay setTimeout keeps (about 24.8 days); longer waits re-arm. */
+const MAX_TIMER_MS = 2_147_483_647;
 const DEDUPE_ENTRIES = 50_000;
 
 export interface RealtimeDeps {
@@ -51,6 +60,8 @@ export class RealtimeHub {
 
   constructor(private readonly deps: RealtimeDeps) {
     this.channelPrefix = `${deps.config.redis.keyPrefix}rt:u:`;
+    // Exported from the start, so the connection trigger reads 0 rather than no data on an idle pod.
+    deps.metrics.wsConnections.set({ role: 'realtime' }, 0);
     deps.subscriber.on('message', (channel: string, payload: string) => this.onPublish(channel, payload));
     this.timers.push(setInterval(() => this.refreshPresence(), (PRESENCE_TTL_SECONDS * 1000) / 3).unref());
     this.timers.push(setInterval(() => this.heartbeat(), WS_HEARTBEAT_MS).unref());
@@ -180,6 +191,25 @@ export class RealtimeHub {
   }
 }
 
+/** Closes `socket` with 4401 once `expiresAt` (ms since the epoch) has passed; the timer goes when the socket closes. */
+export function closeWhenTokenExpires(socket: WebSocket, expiresAt: number, onExpired: () => void): void {
+  let timer: NodeJS.Timeout | undefined;
+  const arm = () => {
+    const wait = expiresAt - Date.now();
+    if (wait > MAX_TIMER_MS) {
+      timer = setTimeout(arm, MAX_TIMER_MS);
+      return;
+    }
+    timer = setTimeout(() => {
+      if (socket.readyState !== socket.OPEN) return;
+      onExpired();
+      socket.close(WS_TOKEN_EXPIRED_CODE, WS_TOKEN_EXPIRED_REASON);
+    }, Math.max(0, wait));
+  };
+  arm();
+  socket.once('close', () => clearTimeout(timer));
+}
+
 /** Picks the token from the offered subprotocols (`bearer.<jwt>`) or the Authorization header. */
 export function wsToken(protocolHeader: string | undefined, authorization: string | undefined): string | undefined {
   for (const p of (protocolHeader ?? '').split(',').map((s) => s.trim())) {
@@ -217,11 +247,13 @@ export async function registerRealtime(app: FastifyInstance, deps: RealtimeDeps,
       }
     },
   }, async (socket, req) => {
-    const userId = req.principal!.userId;
+    const { userId, expiresAt } = req.principal!;
     socket.on('message', (data) => {
       // Clients only keep the connection warm; anything else is ignored.
       if (String(data) === 'ping') socket.send('pong');
     });
+    closeWhenTokenExpires(socket, expiresAt, () => deps.metrics.wsDropped.inc({ reason: 'token_expired' }));
+    deps.metrics.httpRequests.inc({ role: deps.config.role, route: PATHS.websocket, method: 'GET', status: '101' });
     await hub.add(userId, socket);
     socket.send(JSON.stringify({ type: 'ready', userId, pod: hub.podId }));
   });
