@@ -104,9 +104,10 @@ export class PlatformStack extends Stack {
           }
           : undefined,
       }])),
+      // KEDA sums the lag of the worker's group over the topics it consumes: the four, not the dead-letter topics.
       kafkaLag: {
         clusterArn: kafkaClusterArn,
-        topicArns: allTopics.map(kafkaArns.topic),
+        topicArns: TOPIC_NAMES.map(kafkaArns.topic),
         groupArns: [kafkaArns.group(ACTIVITY_CONSUMER_GROUP)],
       },
     });

@@ -92,6 +92,17 @@ describe.each(regions.map((r) => [`${r.env} ${r.region}`, r] as const))('%s', (_
     for (const w of ['api', 'realtime'] as const) expect({ w, kafka: actionsOf(statementsOf(r, w)).filter((a) => a.startsWith('kafka-cluster:')) }).toEqual({ w, kafka: [] });
   });
 
+  test('KEDA describes only the topics the worker consumes', () => {
+    const resources = r.platform.template.Resources;
+    const role = Object.entries(resources).find(([, x]) => x.Type === 'AWS::IAM::Role' && String(x.Properties?.Description ?? '').startsWith('Pod Identity: KEDA operator'))![0];
+    const statements = Object.values(resources)
+      .filter((x) => x.Type === 'AWS::IAM::Policy' && x.Properties.Roles.some((ref: any) => ref.Ref === role))
+      .flatMap((x) => x.Properties.PolicyDocument.Statement);
+    const topics = [].concat(withAction(statements, 'kafka-cluster:DescribeTopic')[0].Resource).map((x) => JSON.stringify(x));
+    expect(topics).toHaveLength(4);
+    expect(topics.filter((t) => t.includes('.dlq'))).toEqual([]);
+  });
+
   test('kube-state-metrics is installed for the collector\'s HPA metrics', () => {
     const charts = Object.values(r.platform.template.Resources).filter((x) => x.Type === 'Custom::AWSCDK-EKS-HelmChart').map((x) => x.Properties);
     expect(charts.find((c) => c.Chart === 'kube-state-metrics')).toMatchObject({ Namespace: 'kube-system', Release: 'kube-state-metrics' });
