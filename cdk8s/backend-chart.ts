@@ -553,7 +553,10 @@ export class BackendChart extends Chart {
     new k8s.KubeNetworkPolicy(this, 'AllowIngressHttp', {
       metadata: { name: 'allow-ingress-http-from-vpc', labels: this.commonLabels },
       spec: {
-        // NLB (ip targets, from its VPC addresses), kubelet probes and the Prometheus scraper, all inside the VPC.
+        // Every source of this traffic has a VPC address: the NLB (IP targets over TCP, client-IP preservation off,
+        // so pods see the NLB's own private addresses in its subnets, whatever client CloudFront forwarded), the
+        // kubelet probes (node addresses) and the managed Prometheus scraper (its ENIs in the private subnets). The
+        // subnet CIDRs are not known here (the VPC is imported by id), so the VPC CIDR is the narrowest literal.
         podSelector: all,
         policyTypes: ['Ingress'],
         ingress: [{ from: vpc, ports: [tcp(this.port)] }],

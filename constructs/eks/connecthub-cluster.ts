@@ -41,6 +41,8 @@ export interface PlatformVersions {
   readonly secretsStoreCsiProvider: string;
   /** KEDA Helm chart version (kedacore/keda). */
   readonly kedaChart: string;
+  /** kube-state-metrics Helm chart version (prometheus-community/kube-state-metrics): HPA replica metrics. */
+  readonly kubeStateMetricsChart: string;
 }
 
 /** Versions checked for Kubernetes 1.35 in November 2026. */
@@ -49,7 +51,12 @@ export const DEFAULT_PLATFORM_VERSIONS: PlatformVersions = {
   cloudWatchObservability: 'v4.7.0-eksbuild.1',
   secretsStoreCsiProvider: 'v2.1.1-eksbuild.1',
   kedaChart: '2.22.0',
+  // Chart 8.4.0 = kube-state-metrics 2.20.0 (August 2026).
+  kubeStateMetricsChart: '8.4.0',
 };
+
+/** Where kube-state-metrics runs: the OpenTelemetry collector scrapes `kube-state-metrics.kube-system.svc:8080`. */
+export const KUBE_STATE_METRICS = { release: 'kube-state-metrics', namespace: 'kube-system', port: 8080 } as const;
 
 /** The control-plane log types, all five. */
 export const CONTROL_PLANE_LOG_TYPES = [
@@ -74,8 +81,9 @@ export interface WorkloadAccess {
    */
   readonly readSecretArns?: readonly string[];
   /**
-   * KMS keys that encrypt `readSecretArns` (decrypt through Secrets Manager only).
-   * @default - none
+   * Customer-managed KMS keys that encrypt `readSecretArns`: the role gets kms:Decrypt on each, through Secrets
+   * Manager only (kms:ViaService). Without it, GetSecretValue fails on such a secret and the CSI volume never mounts.
+   * @default - none (the secrets use the AWS-managed key)
    */
   readonly secretKeys?: readonly kms.IKey[];
   /**
@@ -89,7 +97,8 @@ export interface WorkloadAccess {
    */
   readonly rdsConnectArns?: readonly string[];
   /**
-   * MSK IAM access: the cluster, the topics it reads or writes, and its consumer groups.
+   * MSK IAM access: the cluster, the topics it reads or writes, and its consumer groups. Writers also get
+   * kafka-cluster:WriteDataIdempotently on the cluster: the backend's kafkajs producers are idempotent.
    * @default - no Kafka access
    */
   readonly kafka?: {
@@ -318,6 +327,8 @@ export class ConnectHubCluster extends Construct {
   public collectorLogGroup?: logs.LogGroup;
   /** The KEDA Helm release. */
   public readonly keda: eks.HelmChart;
+  /** The kube-state-metrics Helm release (kube-system): HPA replica metrics for the collector. */
+  public readonly kubeStateMetrics: eks.HelmChart;
   /** The Prometheus workspace the managed scraper writes to and KEDA reads. */
   public readonly prometheusWorkspace: aps.CfnWorkspace;
   /** Query endpoint of the workspace, for `BackendChartProps.autoscaling.prometheusQueryEndpoint`. */
@@ -463,7 +474,7 @@ export class ConnectHubCluster extends Construct {
           resources: [props.apm.apiKeySecretArn],
         }),
       );
-      props.apm.encryptionKey?.grantDecrypt(this.collectorRole);
+      if (props.apm.encryptionKey) this.collectorRole.addToPrincipalPolicy(this.decryptThroughSecretsManager('DecryptApmApiKey', [props.apm.encryptionKey]));
     }
     Validations.of(this.collectorRole.node.findChild('DefaultPolicy')).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -535,6 +546,28 @@ export class ConnectHubCluster extends Construct {
     this.keda.node.addDependency(kedaAssociation);
     // HPAs created by KEDA need resource metrics (cpu/memory triggers).
     this.keda.node.addDependency(metricsServer);
+
+    // --- kube-state-metrics: the HPA replica counts the collector turns into HpaCurrentReplicas/HpaDesiredReplicas
+    // (dashboards, "HPA at max" alarms). Only the HPA collector, only the backend namespace: it lists nothing else
+    // (its ClusterRole follows the collectors, so it cannot read Secrets or ConfigMaps).
+    this.kubeStateMetrics = this.cluster.addHelmChart('KubeStateMetrics', {
+      chart: 'kube-state-metrics',
+      repository: 'https://prometheus-community.github.io/helm-charts',
+      version: this.versions.kubeStateMetricsChart,
+      // Release name = chart name: the chart then names its Service `kube-state-metrics` (the collector's target).
+      release: KUBE_STATE_METRICS.release,
+      namespace: KUBE_STATE_METRICS.namespace,
+      wait: true,
+      timeout: Duration.minutes(10),
+      values: {
+        collectors: ['horizontalpodautoscalers'],
+        namespaces: BACKEND_NAMESPACE,
+        service: { port: KUBE_STATE_METRICS.port },
+        // The managed scraper does not look outside the backend namespace; the collector scrapes it by name.
+        prometheusScrape: false,
+        resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+      },
+    });
 
     for (const role of [...Object.values(this.workloadRoles), this.kedaRole, this.collectorRole]) {
       const policy = role.node.tryFindChild('DefaultPolicy');
@@ -674,6 +707,21 @@ export class ConnectHubCluster extends Construct {
     return key;
   }
 
+  /**
+   * kms:Decrypt on secret keys, through Secrets Manager in this region only. GetSecretValue decrypts with the caller's
+   * own permissions, so a pod reading a secret under a customer-managed key needs this; the condition keeps the role
+   * from decrypting anything else with the key. In the role's policy: the keys' default policies delegate to IAM, and
+   * an imported key's policy cannot be changed from here.
+   */
+  private decryptThroughSecretsManager(sid: string, keys: readonly kms.IKey[]): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid,
+      actions: ['kms:Decrypt'],
+      resources: keys.map((k) => k.keyArn),
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+    });
+  }
+
   private podIdentityRole(id: string, purpose: string): iam.Role {
     const role = new iam.Role(this, id, {
       description: `Pod Identity: ${purpose}`,
@@ -712,9 +760,7 @@ export class ConnectHubCluster extends Construct {
         }),
       );
     }
-    for (const key of access.secretKeys ?? []) {
-      key.grantDecrypt(role);
-    }
+    if ((access.secretKeys ?? []).length > 0) role.addToPrincipalPolicy(this.decryptThroughSecretsManager('DecryptMountedSecrets', access.secretKeys!));
     for (const { proxy, dbUser } of access.rdsProxyConnect ?? []) proxy.grantConnect(role, dbUser);
     if ((access.rdsConnectArns ?? []).length > 0) {
       role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'RdsIamAuth', actions: ['rds-db:connect'], resources: [...access.rdsConnectArns!] }));
@@ -732,6 +778,11 @@ export class ConnectHubCluster extends Construct {
       if ((k.writeTopicArns ?? []).length > 0) {
         role.addToPrincipalPolicy(
           new iam.PolicyStatement({ sid: 'MskWriteTopics', actions: ['kafka-cluster:DescribeTopic', 'kafka-cluster:WriteData'], resources: [...k.writeTopicArns!] }),
+        );
+        // An idempotent producer (kafkajs `idempotent: true`) asks for a producer id (InitProducerId), which MSK
+        // authorizes on the cluster resource; without it every send fails.
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ sid: 'MskIdempotentWrites', actions: ['kafka-cluster:WriteDataIdempotently'], resources: [k.clusterArn] }),
         );
       }
       if ((k.groupArns ?? []).length > 0) {

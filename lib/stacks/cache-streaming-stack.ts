@@ -19,6 +19,8 @@ export const CACHE_STREAMING_KEYS = {
   redisEndpoint: 'cache/configuration-endpoint',
   redisPort: 'cache/port',
   redisSecretArn: 'cache/secret-arn',
+  /** The customer-managed key of the Redis secret: readers of the secret need kms:Decrypt on it. */
+  redisSecretKeyArn: 'cache/secret-key-arn',
   redisUserName: 'cache/user-name',
   redisSecurityGroupId: 'cache/security-group-id',
   redisReplicationGroupId: 'cache/replication-group-id',
@@ -171,6 +173,7 @@ export class CacheStreamingStack extends Stack {
     publish(CACHE_STREAMING_KEYS.redisEndpoint, this.cache.configurationEndpoint);
     publish(CACHE_STREAMING_KEYS.redisPort, String(this.cache.port));
     publish(CACHE_STREAMING_KEYS.redisSecretArn, this.cache.secret.secretArn);
+    publish(CACHE_STREAMING_KEYS.redisSecretKeyArn, this.cache.encryptionKey.keyArn);
     publish(CACHE_STREAMING_KEYS.redisUserName, this.cache.appUserName);
     publish(CACHE_STREAMING_KEYS.redisSecurityGroupId, this.cache.securityGroup.securityGroupId);
     publish(CACHE_STREAMING_KEYS.redisReplicationGroupId, this.cache.replicationGroup.ref);

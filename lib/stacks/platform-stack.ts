@@ -3,6 +3,7 @@ import { Duration, Fn, IgnoreMode, Stack, StackProps, Validations } from 'aws-cd
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as cdk8s from 'cdk8s';
 import { Construct } from 'constructs';
 import { ACTIVITY_CONSUMER_GROUP, DOCKER_CONTEXT_EXCLUDE, DOCKERFILE_PATH, TOPIC_NAMES, dlqTopic } from '../../backend/src/contract';
@@ -23,6 +24,8 @@ import { APP_DATABASE_USER, DATABASE_KEYS, DATABASE_NAME } from './database-stac
 import { IDENTITY_KEYS } from './identity-stack';
 
 const REPO_ROOT = path.join(__dirname, '..', '..');
+/** The workloads that open database connections (the backend's loadConfig requires a database for api and worker only). */
+export const DATABASE_WORKLOADS: readonly WorkloadName[] = ['api', 'worker'];
 /** The id AwsCustomResource gives its stack-level singleton function (fixed in aws-cdk-lib). */
 
 export interface PlatformStackProps extends StackProps {
@@ -59,6 +62,10 @@ export class PlatformStack extends Stack {
     const kafkaClusterArn = read(CACHE_STREAMING_KEYS.kafkaClusterArn);
     const kafkaArns = kafkaResourceArns(this, kafkaClusterArn);
     const allTopics = TOPIC_NAMES.flatMap((t) => [t, dlqTopic(t)]);
+    // The Redis secret (the one secret the pods mount, through the CSI driver as the pod) is encrypted with the
+    // cache's customer-managed key: every role that mounts it needs decrypt on that key.
+    const redisSecretArn = read(CACHE_STREAMING_KEYS.redisSecretArn);
+    const redisSecretKey = kms.Key.fromKeyArn(this, 'CacheSecretKey', read(CACHE_STREAMING_KEYS.redisSecretKeyArn));
 
     // Without configured admins, a role in this account becomes the cluster admin: whoever the account's IAM
     // policies allow to assume it (the deploying role is never made admin in prod).
@@ -78,23 +85,30 @@ export class PlatformStack extends Stack {
       bootstrapClusterCreatorAdminPermissions: config.clusterAccess.deployerIsClusterAdmin,
       logRetention: protection.logRetention,
       removalPolicy: protection.removalPolicy,
+      // What each role's code does (backend/src/service.ts, config.ts): every pod mounts the Redis secret; api and
+      // worker use the database (realtime has none); only the worker talks to Kafka. Metrics leave over OTLP to the
+      // collector, so no role calls cloudwatch:PutMetricData.
       workloadAccess: Object.fromEntries(WORKLOADS.map((w) => [w, {
-        readSecretArns: [read(CACHE_STREAMING_KEYS.redisSecretArn)],
-        rdsConnectArns: [`arn:${this.partition}:rds-db:${region}:${this.account}:dbuser:${proxyResourceId}/${APP_DATABASE_USER}`],
-        // Only the worker talks to Kafka: it relays the outbox and consumes as its one group (backend contract).
+        readSecretArns: [redisSecretArn],
+        secretKeys: [redisSecretKey],
+        rdsConnectArns: DATABASE_WORKLOADS.includes(w)
+          ? [`arn:${this.partition}:rds-db:${region}:${this.account}:dbuser:${proxyResourceId}/${APP_DATABASE_USER}`]
+          : undefined,
+        // The worker consumes the four topics as its one group, and writes them (outbox relay) and their dead-letter
+        // topics (failed messages); nothing reads the dead-letter topics.
         kafka: w === 'worker'
           ? {
             clusterArn: kafkaClusterArn,
-            readTopicArns: allTopics.map(kafkaArns.topic),
+            readTopicArns: TOPIC_NAMES.map(kafkaArns.topic),
             writeTopicArns: allTopics.map(kafkaArns.topic),
             groupArns: [kafkaArns.group(ACTIVITY_CONSUMER_GROUP)],
           }
           : undefined,
-        cloudWatchNamespace: 'ConnectHub/Backend',
       }])),
+      // KEDA sums the lag of the worker's group over the topics it consumes: the four, not the dead-letter topics.
       kafkaLag: {
         clusterArn: kafkaClusterArn,
-        topicArns: allTopics.map(kafkaArns.topic),
+        topicArns: TOPIC_NAMES.map(kafkaArns.topic),
         groupArns: [kafkaArns.group(ACTIVITY_CONSUMER_GROUP)],
       },
     });
@@ -164,7 +178,7 @@ export class PlatformStack extends Stack {
         cluster: true,
         tls: true,
         username: read(CACHE_STREAMING_KEYS.redisUserName),
-        passwordSecret: { secretArn: read(CACHE_STREAMING_KEYS.redisSecretArn), jsonKey: 'password' },
+        passwordSecret: { secretArn: redisSecretArn, jsonKey: 'password' },
       },
       kafka: { brokers: read(CACHE_STREAMING_KEYS.kafkaBootstrapBrokers), auth: 'iam', tls: true },
       jwt: {

@@ -2,7 +2,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
-import { ConnectHubCluster, DEFAULT_PLATFORM_VERSIONS, type ConnectHubClusterProps } from '../../constructs/eks/connecthub-cluster';
+import { ConnectHubCluster, DEFAULT_PLATFORM_VERSIONS, KUBE_STATE_METRICS, type ConnectHubClusterProps } from '../../constructs/eks/connecthub-cluster';
+import { collectorConfig } from '../../constructs/observability/otel-config';
 import { App as Cdk8sApp } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-33';
 import { BackendChart } from '../../cdk8s/backend-chart';
@@ -21,6 +22,7 @@ beforeAll(() => {
 });
 
 const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const helmChart = (chart: string) => ofType('Custom::AWSCDK-EKS-HelmChart').find(([, r]) => r.Properties.Chart === chart)!;
 const logicalIdOf = (construct: { node: { defaultChild?: unknown } } | any) => built.stack.getLogicalId(construct.node?.defaultChild ?? construct);
 const policyOf = (roleLogicalId: string) =>
   ofType('AWS::IAM::Policy')
@@ -100,11 +102,32 @@ describe('add-ons', () => {
   });
 
   test('KEDA from its Helm repository at a pinned version, after its Pod Identity association and metrics-server', () => {
-    const [id, keda] = ofType('Custom::AWSCDK-EKS-HelmChart')[0];
+    const [id, keda] = helmChart('keda');
     expect(keda.Properties).toMatchObject({ Chart: 'keda', Repository: 'https://kedacore.github.io/charts', Version: DEFAULT_PLATFORM_VERSIONS.kedaChart, Namespace: 'keda', Release: 'keda' });
     const kedaAssociation = ofType('AWS::EKS::PodIdentityAssociation').find(([, r]) => r.Properties.Namespace === 'keda')![0];
     const metricsServer = ofType('AWS::EKS::Addon').find(([, r]) => r.Properties.AddonName === 'metrics-server')![0];
     expect(resources[id].DependsOn).toEqual(expect.arrayContaining([kedaAssociation, metricsServer]));
+  });
+
+  test('kube-state-metrics from its Helm repository at a pinned version, where the collector scrapes it, HPAs only', () => {
+    const [, ksm] = helmChart('kube-state-metrics');
+    expect(ksm.Properties).toMatchObject({
+      Chart: 'kube-state-metrics',
+      Repository: 'https://prometheus-community.github.io/helm-charts',
+      Version: DEFAULT_PLATFORM_VERSIONS.kubeStateMetricsChart,
+      Namespace: 'kube-system',
+      // Release name = chart name, so the chart's Service is named kube-state-metrics.
+      Release: 'kube-state-metrics',
+    });
+    const values = JSON.parse(ksm.Properties.Values);
+    // Its ClusterRole follows the collectors: HPAs only, no Secrets or ConfigMaps; only the backend namespace.
+    expect(values).toMatchObject({ collectors: ['horizontalpodautoscalers'], namespaces: 'connecthub', service: { port: 8080 } });
+    // The collector's default scrape target is exactly this Service.
+    const config = collectorConfig({ environmentName: 'dev', region: 'us-east-1', clusterName: 'c', namespace: 'connecthub' }) as any;
+    const job = config.receivers.prometheus.config.scrape_configs.find((j: any) => j.job_name === 'kube-state-metrics');
+    expect(job.static_configs[0].targets).toEqual([`${KUBE_STATE_METRICS.release}.${KUBE_STATE_METRICS.namespace}.svc:${KUBE_STATE_METRICS.port}`]);
+    // Exactly what it keeps: the HPA replica metrics.
+    expect(job.metric_relabel_configs[0].regex).toMatch(/^kube_horizontalpodautoscaler_/);
   });
 
   test('versions can be overridden, never to latest', () => {
@@ -133,10 +156,32 @@ describe('Pod Identity', () => {
     expect(byAction('kafka-cluster:WriteData')[0].Resource).toEqual(TOPICS.map((t) => topicArn(`${t}.dlq`)));
     expect(byAction('kafka-cluster:AlterGroup')[0].Resource).toEqual(groupArn('connecthub-worker-activity'));
     expect(byAction('kafka-cluster:Connect')[0].Resource).toEqual(MSK);
+    // kafkajs producers are idempotent (InitProducerId): authorized on the cluster resource.
+    expect(byAction('kafka-cluster:WriteDataIdempotently').map((s: any) => s.Resource)).toEqual([MSK]);
     expect(byAction('rds-db:connect')[0].Resource).toEqual(`arn:aws:rds-db:us-east-1:${ACCOUNT}:dbuser:prx-0123456789abcdef0/connecthub_app`);
     expect(byAction('secretsmanager:GetSecretValue')[0].Resource).toEqual({ Ref: logicalIdOf(built.redisSecret) });
     expect(statements.filter((s: any) => [].concat(s.Resource).includes('*' as never))).toEqual([]);
     expect(byAction('kafka-cluster:WriteData').length).toBe(1);
+  });
+
+  test('a role that writes no topic gets no idempotent-write permission', () => {
+    for (const w of ['api', 'realtime'] as const) {
+      const actions = policyOf(logicalIdOf(built.platform.workloadRoles[w])).flatMap((s: any) => [].concat(s.Action));
+      expect({ w, idempotent: actions.includes('kafka-cluster:WriteDataIdempotently' as never) }).toEqual({ w, idempotent: w === 'api' });
+    }
+  });
+
+  test('every role that mounts the Redis secret may decrypt its customer-managed key, through Secrets Manager only', () => {
+    const keyArn = { 'Fn::GetAtt': [logicalIdOf(built.redisKey), 'Arn'] };
+    for (const w of ['api', 'realtime', 'worker'] as const) {
+      const statements = policyOf(logicalIdOf(built.platform.workloadRoles[w]));
+      expect(statements.find((s: any) => [].concat(s.Action).includes('secretsmanager:GetSecretValue' as never)).Resource).toEqual({ Ref: logicalIdOf(built.redisSecret) });
+      const decrypt = statements.filter((s: any) => [].concat(s.Action).includes('kms:Decrypt' as never));
+      expect({ w, decrypt: decrypt.map((s: any) => ({ Action: s.Action, Resource: s.Resource, Condition: s.Condition })) }).toEqual({
+        w,
+        decrypt: [{ Action: 'kms:Decrypt', Resource: keyArn, Condition: { StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } } }],
+      });
+    }
   });
 
   test('the api may publish metrics only to its namespace', () => {
@@ -172,7 +217,7 @@ describe('metrics pipeline and backend manifests', () => {
   test('the backend chart is applied after KEDA, the CSI driver and the Pod Identity associations', () => {
     const [id, manifest] = ofType('Custom::AWSCDK-EKS-KubernetesResource').find(([i]) => i.includes('BackendManifests'))!;
     const deps: string[] = manifest.DependsOn;
-    const keda = ofType('Custom::AWSCDK-EKS-HelmChart')[0][0];
+    const keda = helmChart('keda')[0];
     const csi = ofType('AWS::EKS::Addon').find(([, r]) => r.Properties.AddonName === 'aws-secrets-store-csi-driver-provider')![0];
     const assoc = ofType('AWS::EKS::PodIdentityAssociation').filter(([, r]) => r.Properties.Namespace === 'connecthub').map(([i]) => i);
     expect(deps).toEqual(expect.arrayContaining([keda, csi, ...assoc]));

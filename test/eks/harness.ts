@@ -1,6 +1,7 @@
 /** Builds one region's platform the way the lead's stack will: VPC, cluster, chart with the cluster's endpoint. */
 import { App, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { App as Cdk8sApp } from 'cdk8s';
 import { BackendChart, type BackendChartProps } from '../../cdk8s/backend-chart';
@@ -21,6 +22,8 @@ export interface Platform {
   platform: ConnectHubCluster;
   chart: BackendChart;
   redisSecret: secretsmanager.Secret;
+  /** The customer-managed key of the Redis secret (as the cache construct makes it). */
+  redisKey: kms.Key;
 }
 
 export function buildPlatform(
@@ -39,25 +42,28 @@ export function buildPlatform(
       { name: 'private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 20 },
     ],
   });
-  const redisSecret = new secretsmanager.Secret(stack, 'RedisAuth');
+  // Like the cache construct: the secret is encrypted with a customer-managed key, and the roles get the secret by ARN
+  // plus the key (as the platform stack passes them), so a missing decrypt grant shows in the tests.
+  const redisKey = new kms.Key(stack, 'RedisKey', { enableKeyRotation: true });
+  const redisSecret = new secretsmanager.Secret(stack, 'RedisAuth', { encryptionKey: redisKey });
+  const redis = { readSecretArns: [redisSecret.secretArn], secretKeys: [redisKey] };
   const platform = new ConnectHubCluster(stack, 'Eks', {
     clusterName: 'connecthub-dev-use1',
     vpc,
     adminRoleArns: [`arn:aws:iam::${ACCOUNT}:role/PlatformAdmin`],
     workloadAccess: {
       api: {
-        readSecrets: [redisSecret],
+        ...redis,
         rdsConnectArns: [`arn:aws:rds-db:us-east-1:${ACCOUNT}:dbuser:prx-0123456789abcdef0/connecthub_app`],
         kafka: { clusterArn: MSK, writeTopicArns: [topicArn('user-activity')] },
         cloudWatchNamespace: 'ConnectHub/dev',
       },
       realtime: {
-        readSecrets: [redisSecret],
-        rdsConnectArns: [`arn:aws:rds-db:us-east-1:${ACCOUNT}:dbuser:prx-0123456789abcdef0/connecthub_app`],
+        ...redis,
         kafka: { clusterArn: MSK, readTopicArns: [topicArn('messages'), topicArn('match-notifications')], groupArns: [groupArn('connecthub-realtime')] },
       },
       worker: {
-        readSecrets: [redisSecret],
+        ...redis,
         rdsConnectArns: [`arn:aws:rds-db:us-east-1:${ACCOUNT}:dbuser:prx-0123456789abcdef0/connecthub_app`],
         kafka: {
           clusterArn: MSK,
@@ -78,5 +84,5 @@ export function buildPlatform(
     ...chartOverrides,
   });
   platform.addBackendChart(chart);
-  return { app, stack, platform, chart, redisSecret };
+  return { app, stack, platform, chart, redisSecret, redisKey };
 }

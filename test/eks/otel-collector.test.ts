@@ -59,7 +59,7 @@ function buildPlatformWithKey(app: App, stack: Stack, key: kms.Key): Platform {
     apm: APM,
   });
   platform.addBackendChart(chart);
-  return { app, stack, platform, chart, redisSecret: undefined as never };
+  return { app, stack, platform, chart, redisSecret: undefined as never, redisKey: undefined as never };
 }
 
 describe('collector role: exactly the least-privilege set', () => {
@@ -77,11 +77,12 @@ describe('collector role: exactly the least-privilege set', () => {
   test('with APM: plus reading that one secret and decrypting with its key', () => {
     const statements = statementsOf(withApm);
     const sids = statements.map((s: any) => s.Sid ?? [].concat(s.Action).join(','));
-    expect(sids).toEqual(['XRayTraces', 'ReadApmApiKey', 'kms:Decrypt', 'EmfMetricsLogs']);
+    expect(sids).toEqual(['XRayTraces', 'ReadApmApiKey', 'DecryptApmApiKey', 'EmfMetricsLogs']);
     const read = statements.find((s: any) => s.Sid === 'ReadApmApiKey');
     expect(read).toMatchObject({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: APM_SECRET });
     const decrypt = statements.find((s: any) => s.Action === 'kms:Decrypt');
     expect(decrypt.Resource).toEqual({ 'Fn::GetAtt': [withApm.built.stack.getLogicalId(withApm.key.node.defaultChild as any), 'Arn'] });
+    expect(decrypt.Condition).toEqual({ StringEquals: { 'kms:ViaService': 'secretsmanager.us-east-1.amazonaws.com' } });
   });
 
   test('the role is the collector ServiceAccount\'s Pod Identity, trusted only by EKS Pod Identity', () => {
