@@ -41,6 +41,8 @@ export interface RedisConfig {
   readonly passwordFile?: string;
   /** Prefix for every key and channel (lets several deployments or tests share one Redis). */
   readonly keyPrefix: string;
+  /** A command without a reply after this long fails (the caller falls back to the database). */
+  readonly commandTimeoutMs: number;
 }
 
 export interface KafkaConfig {
@@ -250,6 +252,7 @@ export function loadConfig(env: Env): Config {
     username: r.raw(ENV.redisUsername),
     passwordFile: r.readableFile(ENV.redisPasswordFile),
     keyPrefix: r.raw(ENV.redisKeyPrefix) ?? 'ch:',
+    commandTimeoutMs: r.int(ENV.redisCommandTimeoutMs, 500, 10, 60_000),
   };
   if (env.REDIS_PASSWORD !== undefined) {
     r.problems.push(`REDIS_PASSWORD is set; passwords are read from a mounted file only: set ${ENV.redisPasswordFile} instead`);

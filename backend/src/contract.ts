@@ -68,6 +68,7 @@ export const ENV = {
   redisUsername: 'REDIS_USERNAME',
   redisPasswordFile: 'REDIS_PASSWORD_FILE',
   redisKeyPrefix: 'REDIS_KEY_PREFIX',
+  redisCommandTimeoutMs: 'REDIS_COMMAND_TIMEOUT_MS',
   kafkaBrokers: 'KAFKA_BROKERS',
   kafkaAuth: 'KAFKA_AUTH',
   kafkaTls: 'KAFKA_TLS',

@@ -27,7 +27,7 @@ export function createRedis(config: RedisConfig, log: Logger, opts: RedisClientO
     connectTimeout: 2_000,
     enableOfflineQueue: opts.subscriber === true,
     maxRetriesPerRequest: opts.subscriber ? null : 1,
-    commandTimeout: opts.subscriber ? undefined : 500,
+    commandTimeout: opts.subscriber ? undefined : config.commandTimeoutMs,
     autoResubscribe: true,
     enableAutoPipelining: !opts.subscriber,
     retryStrategy: (times) => Math.min(100 * times, 2_000),

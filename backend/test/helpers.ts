@@ -135,6 +135,9 @@ export function env(role: 'api' | 'realtime' | 'worker', db: TestDb | undefined,
     KAFKA_AUTH: 'none',
     KAFKA_TLS: 'false',
     RATE_LIMIT_PER_MINUTE: '100000',
+    // The service runs inside the jest worker: on a loaded machine its event loop can stall past the 500 ms default,
+    // and a timed-out command makes caches miss and the rate limiter (which fails open) let a request through.
+    REDIS_COMMAND_TIMEOUT_MS: '5000',
     ...extra,
   };
 }

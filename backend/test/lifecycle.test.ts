@@ -29,15 +29,16 @@ describe('configuration', () => {
     const { loadConfig } = loadBundle();
     let message = '';
     try {
-      loadConfig({ CONNECTHUB_ROLE: 'api', DATABASE_WRITER_HOST: 'db', DATABASE_NAME: 'x', DATABASE_USER: 'u', DATABASE_SSL: 'yes', DATABASE_PORT: '99999', REDIS_ENDPOINT: 'cache', REDIS_TLS: 'maybe', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_JWKS_URL: 'http://idp.example.com/jwks', FEED_CACHE_TTL_SECONDS: '-1' });
+      loadConfig({ CONNECTHUB_ROLE: 'api', DATABASE_WRITER_HOST: 'db', DATABASE_NAME: 'x', DATABASE_USER: 'u', DATABASE_SSL: 'yes', DATABASE_PORT: '99999', REDIS_ENDPOINT: 'cache', REDIS_TLS: 'maybe', REDIS_COMMAND_TIMEOUT_MS: '0', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a', JWT_JWKS_URL: 'http://idp.example.com/jwks', FEED_CACHE_TTL_SECONDS: '-1' });
     } catch (e) {
       message = (e as Error).message;
     }
-    expect(message).toContain('invalid configuration (6 problems)');
+    expect(message).toContain('invalid configuration (7 problems)');
     expect(message).toContain('DATABASE_SSL="yes" is not allowed; allowed: require | disable');
     expect(message).toContain('DATABASE_PORT="99999" is not allowed; expected an integer from 1 to 65535');
     expect(message).toContain('REDIS_ENDPOINT="cache" is not allowed; expected host:port');
     expect(message).toContain('REDIS_TLS="maybe" is not allowed; allowed: true | false');
+    expect(message).toContain('REDIS_COMMAND_TIMEOUT_MS="0" is not allowed; expected an integer from 10 to 60000');
     expect(message).toContain('JWT_JWKS_URL="http://idp.example.com/jwks" is not allowed; expected an https:// URL');
     expect(message).toContain('FEED_CACHE_TTL_SECONDS="-1" is not allowed');
   });
