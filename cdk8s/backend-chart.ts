@@ -501,7 +501,10 @@ export class BackendChart extends Chart {
     const lb = this.props.loadBalancer ?? {};
     const tls = lb.certificateArn !== undefined;
     const tgAttributes = [`deregistration_delay.timeout_seconds=${lb.deregistrationDelaySeconds ?? 30}`];
-    if (w === 'realtime') tgAttributes.push('stickiness.enabled=true', 'stickiness.type=source_ip');
+    // No target-group stickiness for realtime: behind CloudFront's VPC origin the NLB sees a handful of CloudFront
+    // network interfaces as sources, so source-IP stickiness would pin every WebSocket to a few pods and leave new
+    // pods idle. A WebSocket already stays on its pod for its lifetime; a reconnect may land on any pod (delivery
+    // fans out through Redis and presence lives in Redis).
     const annotations: Record<string, string> = {
       // A fixed name, so the platform stack can find the NLB's ARN (the CloudFront VPC origin needs the ARN).
       'service.beta.kubernetes.io/aws-load-balancer-name': this.loadBalancerNames[w],
@@ -529,6 +532,7 @@ export class BackendChart extends Chart {
         selector: this.selector(w),
         loadBalancerSourceRanges: [...(lb.sourceRanges ?? [this.props.vpcCidr])],
         ports: [{ name: tls ? 'https' : 'http', port: tls ? 443 : 80, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+        // The plan's ClientIP affinity; it applies to in-cluster traffic through kube-proxy (NLB IP targets bypass it).
         ...(w === 'realtime'
           ? { sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIp: { timeoutSeconds: 10800 } } }
           : {}),
