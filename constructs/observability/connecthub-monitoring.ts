@@ -44,8 +44,15 @@ export interface LoadBalancerToMonitor {
   readonly kind: 'network' | 'application';
   /** ARN of the load balancer. */
   readonly loadBalancerArn: string;
-  /** ARN of the target group of the backend pods. */
-  readonly targetGroupArn: string;
+  /**
+   * ARN of the target group of the backend pods. Required for `application`. For `network` without it (the target
+   * group belongs to the Kubernetes load balancer controller and is published nowhere), target health is read with a
+   * Metrics Insights query over every target group of the load balancer.
+   * @default - none (network only)
+   */
+  readonly targetGroupArn?: string;
+  /** Name shown in titles, e.g. `api`. @default 'backend' */
+  readonly name?: string;
 }
 
 /** The CloudFront distribution (its metrics live in us-east-1 with the dimension Region=Global). */
@@ -204,6 +211,15 @@ export function validateMonitoringProps(props: ConnectHubMonitoringProps): strin
   positiveInt('minRequestsForErrorRate', props.minRequestsForErrorRate);
   for (const name of Object.keys(props.functions ?? {})) {
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) p.push(`functions key "${name}" must be letters and digits, starting with a letter (it becomes part of alarm names)`);
+  }
+  if (props.loadBalancer) {
+    nonEmpty('loadBalancer.loadBalancerArn', props.loadBalancer.loadBalancerArn);
+    if (props.loadBalancer.kind === 'application' && props.loadBalancer.targetGroupArn === undefined) {
+      p.push('loadBalancer.targetGroupArn is required when loadBalancer.kind is application (its target health and 5xx alarms need it)');
+    }
+    if (props.loadBalancer.name !== undefined && !/^[a-z][a-z0-9-]*$/.test(props.loadBalancer.name)) {
+      p.push(`loadBalancer.name "${props.loadBalancer.name}" must be lower-case letters, digits and dashes, starting with a letter`);
+    }
   }
   if (props.cloudFront) nonEmpty('cloudFront.distributionId', props.cloudFront.distributionId);
   if (props.aurora) {
@@ -544,11 +560,17 @@ export class ConnectHubMonitoring extends Construct {
 
   private addLoadBalancerSection(lb: LoadBalancerToMonitor): void {
     const lbName = loadBalancerFullName(lb.loadBalancerArn);
-    const tgName = targetGroupFullName(lb.targetGroupArn);
+    if (lb.kind === 'network' && lb.targetGroupArn === undefined) {
+      this.addNetworkLoadBalancerSection(lbName, lb.name ?? 'backend');
+      return;
+    }
+    // Validation guarantees a target group from here on (application, or network with one given).
+    const targetGroupArn = lb.targetGroupArn!;
+    const tgName = targetGroupFullName(targetGroupArn);
     if (lb.kind === 'network') {
       const networkLoadBalancer = elbv2.NetworkLoadBalancer.fromNetworkLoadBalancerAttributes(this, 'Nlb', { loadBalancerArn: lb.loadBalancerArn });
       const networkTargetGroup = elbv2.NetworkTargetGroup.fromTargetGroupAttributes(this, 'NlbTargets', {
-        targetGroupArn: lb.targetGroupArn,
+        targetGroupArn,
         loadBalancerArns: lb.loadBalancerArn,
       });
       this.facade.monitorNetworkLoadBalancer({
@@ -614,6 +636,50 @@ export class ConnectHubMonitoring extends Construct {
               alarmFriendlyName: 'AlbUnhealthyTargets',
               addAlarm: this.threshold(0, GT, { additionalDescription: 'Unhealthy backend targets behind the load balancer for 15 minutes.' }),
             },
+          ],
+        },
+      ],
+    });
+  }
+
+  /**
+   * A network load balancer known only by its ARN: flows, bytes and TCP resets per load balancer, and target health
+   * through Metrics Insights (`UnHealthyHostCount` exists only per target group, whose ARN is not known here).
+   */
+  private addNetworkLoadBalancerSection(lbName: string, name: string): void {
+    const nlb = (metricName: string, statistic: string, label: string) =>
+      new cw.Metric({ namespace: 'AWS/NetworkELB', metricName, dimensionsMap: { LoadBalancer: lbName }, statistic, period: Duration.minutes(5), label });
+    // One series over all target groups of this load balancer; alarms may evaluate such a query (last 3 hours only).
+    const targetHealth = (fn: 'MAX' | 'MIN', metricName: string, label: string) =>
+      new cw.MathExpression({
+        expression: `SELECT ${fn}(${metricName}) FROM SCHEMA("AWS/NetworkELB", LoadBalancer, TargetGroup) WHERE LoadBalancer = '${lbName}'`,
+        usingMetrics: {},
+        period: Duration.minutes(5),
+        label,
+      });
+    this.facade.monitorCustom({
+      alarmFriendlyName: 'Nlb',
+      humanReadableName: `Network load balancer (${name})`,
+      metricGroups: [
+        {
+          title: 'Targets (over all target groups)',
+          metrics: [
+            targetHealth('MIN', 'HealthyHostCount', 'Healthy (min)'),
+            {
+              metric: targetHealth('MAX', 'UnHealthyHostCount', 'Unhealthy (max)'),
+              alarmFriendlyName: 'NlbUnhealthyTargets',
+              addAlarm: this.threshold(0, GT, { additionalDescription: `Unhealthy ${name} targets behind the network load balancer for 15 minutes.` }),
+            },
+          ],
+        },
+        { title: 'Flows', metrics: [nlb('ActiveFlowCount', 'Average', 'Active flows'), nlb('NewFlowCount', 'Sum', 'New flows / 5 min')] },
+        { title: 'Processed bytes', metrics: [nlb('ProcessedBytes', 'Sum', 'Bytes / 5 min')] },
+        {
+          title: 'TCP resets / 5 min',
+          metrics: [
+            nlb('TCP_Client_Reset_Count', 'Sum', 'Client resets'),
+            nlb('TCP_Target_Reset_Count', 'Sum', 'Target resets'),
+            nlb('TCP_ELB_Reset_Count', 'Sum', 'Load balancer resets'),
           ],
         },
       ],

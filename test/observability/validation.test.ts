@@ -83,6 +83,15 @@ describe('ConnectHubMonitoring props', () => {
     ).toThrow(/loadBalancer.loadBalancerArn "arn:aws:s3:::bucket" is not a load balancer ARN/);
   });
 
+  test('an application load balancer needs its target group; a network one may go without; names are checked', () => {
+    const arn = 'arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/a/b';
+    expect(validateMonitoringProps({ environmentName: 'dev', loadBalancer: { kind: 'application', loadBalancerArn: arn, name: 'Api' } })).toEqual([
+      'loadBalancer.targetGroupArn is required when loadBalancer.kind is application (its target health and 5xx alarms need it)',
+      'loadBalancer.name "Api" must be lower-case letters, digits and dashes, starting with a letter',
+    ]);
+    expect(validateMonitoringProps({ environmentName: 'dev', loadBalancer: { kind: 'network', loadBalancerArn: arn.replace('/app/', '/net/'), name: 'api' } })).toEqual([]);
+  });
+
   test('valid props produce no problems; pr-N environments are accepted', () => {
     expect(validateMonitoringProps({ environmentName: 'pr-123', subscriptions: { emails: ['oncall@example.com'] } })).toEqual([]);
   });
