@@ -239,7 +239,7 @@ describe('data tier saturation (eu-west-1)', () => {
     expect(cpu).toMatchObject({ Threshold: 60, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3 });
     expect(cpu.Metrics.find((m: Json) => m.Expression).Expression).toBe('user + system');
     const broker1 = dims({ 'Cluster Name': 'connecthub-prod', 'Broker ID': '1' });
-    expect(stats(cpu).map(([id, name, stat, period, d]: Json[]) => [id, name, stat, period, [...d].sort((a: Json, b: Json) => a.Name.localeCompare(b.Name))])).toEqual([
+    expect(stats(cpu).map(([id, name, stat, period, d]: any[]) => [id, name, stat, period, [...d].sort((a: Json, b: Json) => a.Name.localeCompare(b.Name))])).toEqual([
       ['user', 'CpuUser', 'Average', 300, broker1],
       ['system', 'CpuSystem', 'Average', 300, broker1],
     ]);
