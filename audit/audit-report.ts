@@ -218,7 +218,7 @@ export function renderAuditMarkdown(report: AuditReport): string {
     `wildcard IAM statements: ${report.iamWildcards.length}; acknowledgments: ${report.acknowledgments.length}; ` +
     `Kubernetes workloads: ${report.kubernetesWorkloads.length}; Helm releases: ${report.helmReleases.length}; ` +
     `alarm topics: ${report.alarmTopics.length}, without subscribers where required: ${report.alarmRecipientProblems.length}.`,
-    ...(report.alarmRecipientProblems.length ? ['', ...report.alarmRecipientProblems.map((p) => `**Finding: ${p}**`)] : []));
+    ...(report.alarmRecipientProblems.length ? ['', ...report.alarmRecipientProblems.map((p) => `- **Finding: ${p}**`)] : []));
 
   section('Stacks', 'Every stack of the environment.', table(
     ['stack', 'construct path', 'region', 'account', 'termination protection', 'resources'],

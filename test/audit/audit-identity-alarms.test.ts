@@ -161,7 +161,7 @@ describe('alarm recipients', () => {
     expect(strict.alarmRecipientProblems[0]).toMatch(new RegExp(`^no alarm subscribers: fixture-web topic Unheard[0-9A-F]{8} is notified by 2 alarm\\(s\\) and reaches nobody; set \`-c ${env}:alarmEmails=`));
     const md = renderAuditMarkdown(strict);
     const top = md.split('\n## ')[0];
-    expect(top).toContain('**Finding: no alarm subscribers: fixture-web topic Unheard');
+    expect(top).toContain('- **Finding: no alarm subscribers: fixture-web topic Unheard');
     expect(md).toMatch(/\| fixture-web \| us-east-1 \| Unheard[0-9A-F]{8} \| 2 \| NONE \|/);
     expect(md).toMatch(/\| fixture-web \| us-east-1 \| Heard[0-9A-F]{8} \| 1 \| email oncall@example.com \|/);
   });
