@@ -262,16 +262,6 @@ export function renderAuditMarkdown(report: AuditReport): string {
     table(['stack', 'construct path', 'rule', 'applies to', 'reason'],
       report.acknowledgments.map((a) => [a.stack, a.path, a.rule, a.appliesTo.length ? a.appliesTo : 'whole rule', a.reason])));
 
-  section('Alarm notifications',
-    'Every SNS topic the CloudWatch alarms notify, with its subscriptions (e-mail subscriptions act only once confirmed). ' +
-    'In staging and prod a topic without subscribers is a finding: its alarms reach nobody.',
-    [
-      ...table(['stack', 'region', 'topic', 'alarms', 'subscriptions', 'path'],
-        report.alarmTopics.map((t) => [t.stack, t.region, t.topic, t.alarms,
-          t.subscriptions.length ? t.subscriptions : (t.definedHere ? 'NONE' : 'topic defined elsewhere'), t.path])),
-      ...(report.alarmRecipientProblems.length ? ['', ...report.alarmRecipientProblems.map((p) => `- ${p}`)] : []),
-    ]);
-
   section('Kubernetes workloads',
     'Security summary of every workload in the manifests the clusters receive (`Custom::AWSCDK-EKS-KubernetesResource`).',
     report.kubernetesWorkloads.length === 0 && report.kubernetesParseErrors.length === 0 ? ['_None in this environment._'] : [
@@ -294,6 +284,16 @@ export function renderAuditMarkdown(report: AuditReport): string {
     table(['stack', 'release', 'chart', 'repository', 'version', 'namespace', 'values (top-level keys)'],
       report.helmReleases.map((h) => [h.stack, h.release, h.chart, h.repository, h.version,
         `${h.namespace}${h.createNamespace ? ' (created)' : ''}`, h.valueKeys.length ? h.valueKeys : 'none'])));
+
+  section('Alarm notifications',
+    'Every SNS topic the CloudWatch alarms notify, with its subscriptions (e-mail subscriptions act only once confirmed). ' +
+    'In staging and prod a topic without subscribers is a finding: its alarms reach nobody.',
+    [
+      ...table(['stack', 'region', 'topic', 'alarms', 'subscriptions', 'path'],
+        report.alarmTopics.map((t) => [t.stack, t.region, t.topic, t.alarms,
+          t.subscriptions.length ? t.subscriptions : (t.definedHere ? 'NONE' : 'topic defined elsewhere'), t.path])),
+      ...(report.alarmRecipientProblems.length ? ['', ...report.alarmRecipientProblems.map((p) => `- ${p}`)] : []),
+    ]);
 
   if (report.capacity) {
     const { plan } = report.capacity;
