@@ -3,8 +3,11 @@
  * exist in which environment and region, and that every alarm dimension names a resource another stack of the same
  * environment and region really creates, directly or through the shared SSM parameter that stack publishes.
  */
+import { buildAuditReport } from '../../audit/audit-report';
+import { stacksOfEnvironment } from '../../audit/cloud-assembly';
 import { redisNodeClusterIds } from '../../constructs/observability/connecthub-monitoring';
-import { stacksOf, SynthesizedStack, TEST_ENVIRONMENTS } from '../support/synthesized-app';
+import { LONG_LIVED_ENVIRONMENTS, previewEnvironment } from '../../lib/config/environments';
+import { stacksOf, SynthesizedStack, TEST_ASSEMBLY_DIR, TEST_ENVIRONMENTS } from '../support/synthesized-app';
 
 type Json = Record<string, any>;
 const stacks: Record<string, SynthesizedStack[]> = Object.fromEntries(TEST_ENVIRONMENTS.map((env) => [env, stacksOf(env)]));
@@ -210,6 +213,24 @@ describe.each(TEST_ENVIRONMENTS)('%s observability wiring', (env) => {
           expect(dashboards).toContain(`\\"AWS/NetworkELB\\",\\"${m}\\",\\"LoadBalancer\\"`);
         }
       }
+    });
+  });
+
+  describe('what the audit report says about it', () => {
+    const report = buildAuditReport(env, stacksOfEnvironment(TEST_ASSEMBLY_DIR, env), LONG_LIVED_ENVIRONMENTS[env] ?? previewEnvironment(env));
+
+    test('the RUM identity pool hands anyone the guest role, which may only send RUM events', () => {
+      const guest = report.internetExposure.filter((e) => e.kind === 'cognito-guest-credentials');
+      expect(guest.map((e) => e.stack)).toEqual([`connecthub-${env}-observability-us-east-1`]);
+      expect(guest[0].detail).toMatch(new RegExp(`unauthenticated role WebVitalsGuestRole[0-9A-F]{8}, which may: Allow rum:PutRumEvents on arn:aws:rum:us-east-1:\\$\\{AWS::AccountId\\}:appmonitor/connecthub-${env}-web;`));
+      expect(report.internetExposure.filter((e) => e.kind === 'rum-app-monitor')).toHaveLength(1);
+      expect(report.internetExposure.filter((e) => e.kind === 'cognito-self-sign-up').map((e) => e.stack)).toEqual([`connecthub-${env}-identity-${primary}`]);
+    });
+
+    test('alarm topics: one per region; with the default (empty) alarmEmails, staging and prod get one finding per topic', () => {
+      expect(report.alarmTopics.map((t) => t.region).sort()).toEqual(obs.map((s) => s.region).sort());
+      for (const t of report.alarmTopics) expect(t.subscriptions).toEqual([]);
+      expect(report.alarmRecipientProblems).toHaveLength(env === 'staging' || env === 'prod' ? obs.length : 0);
     });
   });
 });
