@@ -37,8 +37,8 @@ export interface ObservabilityStackProps extends StackProps {
 }
 
 /**
- * Per region: dashboards and alarms on the plan's targets (API latency and errors, burn-rate availability, the api
- * network load balancer, database, cache, Kafka, EKS saturation), the SLO reporter, and, in us-east-1, CloudFront and
+ * Per region: dashboards and alarms on the plan's targets (API latency and errors, burn-rate availability, the api and
+ * realtime network load balancers, database, cache, Kafka, EKS saturation), the SLO reporter, and, in us-east-1, CloudFront and
  * the web-vitals monitor (whose ids it publishes for the web client). Alarms go to a KMS-encrypted SNS topic whose
  * e-mail subscriptions come from the environment config (`-c <env>:alarmEmails=...`).
  */
@@ -62,8 +62,11 @@ export class ObservabilityStack extends Stack {
       alertKeyRemovalPolicy: protection.removalPolicy,
       // Passive regions get no API traffic from CloudFront: a missing-data-is-breaching alarm there would never clear.
       alarmOnMissingTraffic: config.kind === 'prod' && region === activeApiRegion(config),
-      // The api NLB the platform stack of this region created (the Kubernetes controller owns its target group).
-      loadBalancer: { kind: 'network', name: 'api', loadBalancerArn: read(PLATFORM_KEYS.apiLoadBalancerArn) },
+      // The NLBs the platform stack of this region created (the Kubernetes controller owns their target groups).
+      loadBalancers: [
+        { kind: 'network', name: 'api', loadBalancerArn: read(PLATFORM_KEYS.apiLoadBalancerArn) },
+        { kind: 'network', name: 'realtime', loadBalancerArn: read(PLATFORM_KEYS.realtimeLoadBalancerArn) },
+      ],
       cloudFront: props.watchesEdge ? { distributionId: readValue(this, env, EDGE_REGION, EDGE_KEYS.distributionId) } : undefined,
       aurora: {
         clusterIdentifier: `connecthub-${env}-${region}`,

@@ -196,21 +196,26 @@ describe.each(TEST_ENVIRONMENTS)('%s observability wiring', (env) => {
       }
     });
 
-    test('the api network load balancer: its ARN as the platform stack of the region publishes it', () => {
+    test.each([['Api', 'api'], ['Realtime', 'realtime']])('the %s network load balancer: its ARN as the platform stack of the region publishes it', (name, key) => {
       for (const s of obs) {
-        const p = alarms(s)['Nlb-NlbUnhealthyTargets-Critical'];
+        const p = alarms(s)[`Nlb${name}-UnhealthyTargets-Critical`];
         expect(p).toBeDefined();
         const text = JSON.stringify(p.Metrics);
         expect(text).toContain('SELECT MAX(UnHealthyHostCount) FROM SCHEMA(\\"AWS/NetworkELB\\", LoadBalancer, TargetGroup) WHERE LoadBalancer = ');
         const refs = [...new Set([...text.matchAll(/"Ref":"([^"]+)"/g)].map((m) => m[1]))];
-        expect(refs.map((r) => ssmName(s, { Ref: r }))).toEqual([`/connecthub/${env}/${s.region}/platform/api-load-balancer-arn`]);
-        const { stack, value } = publisher(env, `/connecthub/${env}/${s.region}/platform/api-load-balancer-arn`);
+        const parameter = `/connecthub/${env}/${s.region}/platform/${key}-load-balancer-arn`;
+        expect(refs.map((r) => ssmName(s, { Ref: r }))).toEqual([parameter]);
+        const { stack, value } = publisher(env, parameter);
         expect(stack).toBe(stackOf(env, 'platform', s.region));
-        expect(JSON.stringify(value)).toMatch(/ApiLoadBalancerLookup.*LoadBalancers\.0\.LoadBalancerArn/);
-        // Flows, bytes and resets per load balancer are on the dashboard.
+        expect(JSON.stringify(value)).toMatch(new RegExp(`${name}LoadBalancerLookup.*LoadBalancers\\.0\\.LoadBalancerArn`));
+      }
+    });
+
+    test('flows, bytes and resets per load balancer are on the dashboard', () => {
+      for (const s of obs) {
         const dashboards = JSON.stringify(resourcesOfType(s, 'AWS::CloudWatch::Dashboard'));
         for (const m of ['ActiveFlowCount', 'NewFlowCount', 'ProcessedBytes', 'TCP_Client_Reset_Count', 'TCP_Target_Reset_Count', 'TCP_ELB_Reset_Count']) {
-          expect(dashboards).toContain(`\\"AWS/NetworkELB\\",\\"${m}\\",\\"LoadBalancer\\"`);
+          expect(dashboards.split(`\\"AWS/NetworkELB\\",\\"${m}\\",\\"LoadBalancer\\"`).length - 1).toBe(2);
         }
       }
     });

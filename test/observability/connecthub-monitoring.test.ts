@@ -53,11 +53,15 @@ beforeAll(() => {
     alertKeyRemovalPolicy: RemovalPolicy.DESTROY,
   });
   new WebVitalsMonitor(usStack, 'WebVitals', { environmentName: 'prod', webDomain: 'app.connecthub.example', alertTopic: monitoringUs.alertTopic });
-  // A network load balancer known only by its ARN (what the platform stack publishes; the controller owns the target group).
+  // Two network load balancers known only by their ARNs (what the platform stack publishes; the controller owns the target groups).
   const nlbStack = new Stack(app, 'ObsNlb', { env: { account: ACCOUNT, region: 'ap-southeast-1' } });
+  const nlbArn = (name: string) => `arn:aws:elasticloadbalancing:ap-southeast-1:${ACCOUNT}:loadbalancer/net/connecthub-staging-${name}/0123456789abcdef`;
   new ConnectHubMonitoring(nlbStack, 'Monitoring', {
     environmentName: 'staging',
-    loadBalancer: { kind: 'network', name: 'api', loadBalancerArn: `arn:aws:elasticloadbalancing:ap-southeast-1:${ACCOUNT}:loadbalancer/net/connecthub-staging-api/0123456789abcdef` },
+    loadBalancers: [
+      { kind: 'network', name: 'api', loadBalancerArn: nlbArn('api') },
+      { kind: 'network', name: 'realtime', loadBalancerArn: nlbArn('realtime') },
+    ],
     alertKeyRemovalPolicy: RemovalPolicy.DESTROY,
   });
   nlbOnly = Template.fromStack(nlbStack);
@@ -375,14 +379,14 @@ describe('us-east-1: NLB, CloudFront alarms, existing-topic-free default, SLO re
   });
 });
 
-describe('network load balancer known only by its ARN (ap-southeast-1)', () => {
-  const LB = 'net/connecthub-staging-api/0123456789abcdef';
+describe('network load balancers known only by their ARNs (ap-southeast-1)', () => {
+  const LB = { Api: 'net/connecthub-staging-api/0123456789abcdef', Realtime: 'net/connecthub-staging-realtime/0123456789abcdef' };
 
-  test('unhealthy targets over every target group of the load balancer: a Metrics Insights alarm, 3 x 5 min', () => {
-    const p = alarm(nlbOnly, '-Nlb-NlbUnhealthyTargets-Critical');
-    expect(p.AlarmName).toBe('ConnectHub-staging-ap-southeast-1-Nlb-NlbUnhealthyTargets-Critical');
+  test.each(Object.entries(LB))('Nlb%s: unhealthy targets over every target group of the load balancer, a Metrics Insights alarm, 3 x 5 min', (name, lb) => {
+    const p = alarm(nlbOnly, `-Nlb${name}-UnhealthyTargets-Critical`);
+    expect(p.AlarmName).toBe(`ConnectHub-staging-ap-southeast-1-Nlb${name}-UnhealthyTargets-Critical`);
     expect(p.Metrics).toEqual([expect.objectContaining({
-      Expression: `SELECT MAX(UnHealthyHostCount) FROM SCHEMA("AWS/NetworkELB", LoadBalancer, TargetGroup) WHERE LoadBalancer = '${LB}'`,
+      Expression: `SELECT MAX(UnHealthyHostCount) FROM SCHEMA("AWS/NetworkELB", LoadBalancer, TargetGroup) WHERE LoadBalancer = '${lb}'`,
       Period: 300,
     })]);
     expect(p).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3 });
@@ -392,18 +396,19 @@ describe('network load balancer known only by its ARN (ap-southeast-1)', () => {
     const widgets = dashboards(nlbOnly)['ConnectHub-staging-ap-southeast-1'].widgets as Json[];
     const metrics = widgets.flatMap((w) => (w.properties?.metrics ?? []) as Json[]).filter((m) => m[0] === 'AWS/NetworkELB');
     // Dashboards omit the default statistic (Average).
-    expect(metrics.map((m) => [m[1], m[2], m[3], m[4].stat ?? 'Average']).sort()).toEqual([
-      ['ActiveFlowCount', 'LoadBalancer', LB, 'Average'],
-      ['NewFlowCount', 'LoadBalancer', LB, 'Sum'],
-      ['ProcessedBytes', 'LoadBalancer', LB, 'Sum'],
-      ['TCP_Client_Reset_Count', 'LoadBalancer', LB, 'Sum'],
-      ['TCP_ELB_Reset_Count', 'LoadBalancer', LB, 'Sum'],
-      ['TCP_Target_Reset_Count', 'LoadBalancer', LB, 'Sum'],
+    const expected = Object.values(LB).flatMap((lb) => [
+      ['ActiveFlowCount', 'LoadBalancer', lb, 'Average'],
+      ['NewFlowCount', 'LoadBalancer', lb, 'Sum'],
+      ['ProcessedBytes', 'LoadBalancer', lb, 'Sum'],
+      ['TCP_Client_Reset_Count', 'LoadBalancer', lb, 'Sum'],
+      ['TCP_ELB_Reset_Count', 'LoadBalancer', lb, 'Sum'],
+      ['TCP_Target_Reset_Count', 'LoadBalancer', lb, 'Sum'],
     ]);
-    const healthy = widgets.flatMap((w) => (w.properties?.metrics ?? []) as Json[]).find((m) => String(m[0]?.expression).startsWith('SELECT MIN(HealthyHostCount)'));
-    expect(healthy).toBeDefined();
-    const nlbAlarms = Object.values(nlbOnly.findResources('AWS::CloudWatch::Alarm')).map((r: Json) => r.Properties.AlarmName).filter((n: string) => n.includes('-Nlb-'));
-    expect(nlbAlarms).toEqual(['ConnectHub-staging-ap-southeast-1-Nlb-NlbUnhealthyTargets-Critical']);
+    expect(metrics.map((m) => [m[1], m[2], m[3], m[4].stat ?? 'Average']).sort()).toEqual(expected.sort());
+    const healthy = widgets.flatMap((w) => (w.properties?.metrics ?? []) as Json[]).filter((m) => String(m[0]?.expression).startsWith('SELECT MIN(HealthyHostCount)'));
+    expect(healthy).toHaveLength(2);
+    const nlbAlarms = Object.values(nlbOnly.findResources('AWS::CloudWatch::Alarm')).map((r: Json) => r.Properties.AlarmName).filter((n: string) => n.includes('-Nlb')).sort();
+    expect(nlbAlarms).toEqual(['ConnectHub-staging-ap-southeast-1-NlbApi-UnhealthyTargets-Critical', 'ConnectHub-staging-ap-southeast-1-NlbRealtime-UnhealthyTargets-Critical']);
   });
 });
 

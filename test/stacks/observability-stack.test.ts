@@ -35,10 +35,16 @@ test('with the API moved to another region, only that region alarms on missing A
   expect(alarmNames(templates['eu-west-1']).filter((n) => n.includes('ApiMetricsMissing'))).toEqual([]);
 });
 
-test('each region watches its own api load balancer, read from the parameter its platform stack publishes', () => {
+test('each region watches its own api and realtime load balancers, read from the parameters its platform stack publishes', () => {
   for (const [region, t] of Object.entries(templates)) {
     const names = Object.values(t.toJSON().Parameters as Record<string, { Default?: string }>).map((p) => p.Default);
-    expect(names).toContain(`/connecthub/prod/${region}/platform/api-load-balancer-arn`);
-    expect(alarmNames(t)).toContain(`ConnectHub-prod-${region}-Nlb-NlbUnhealthyTargets-Critical`);
+    expect(names).toEqual(expect.arrayContaining([
+      `/connecthub/prod/${region}/platform/api-load-balancer-arn`,
+      `/connecthub/prod/${region}/platform/realtime-load-balancer-arn`,
+    ]));
+    expect(alarmNames(t).filter((n) => n.includes('-Nlb')).sort()).toEqual([
+      `ConnectHub-prod-${region}-NlbApi-UnhealthyTargets-Critical`,
+      `ConnectHub-prod-${region}-NlbRealtime-UnhealthyTargets-Critical`,
+    ]);
   }
 });
