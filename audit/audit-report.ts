@@ -7,10 +7,11 @@ import { CapacityPlan, deriveCapacity } from '../lib/capacity/capacity-model';
 import { PER_UNIT } from '../lib/capacity/per-unit-figures';
 import { EnvironmentConfig } from '../lib/config/environment-config';
 import { acknowledgments, Acknowledgment } from './acknowledgments';
+import { alarmRecipientProblems, alarmTopics, AlarmTopic } from './alarm-notifications';
 import { AssemblyStack, sortedResources } from './cloud-assembly';
 import { wildcardStatements, WildcardStatement } from './iam-wildcards';
 import { ExposureFinding, internetExposure } from './internet-exposure';
-import { KubernetesManifest, kubernetesManifests, WorkloadSummary, workloadSummaries } from './kubernetes-workloads';
+import { HelmRelease, helmReleases, KubernetesManifest, kubernetesManifests, WorkloadSummary, workloadSummaries } from './kubernetes-workloads';
 import { compare, StatefulResource, statefulResources } from './stateful-resources';
 
 /** Bumped when the JSON shape changes incompatibly. */
@@ -58,8 +59,14 @@ export interface AuditReport {
   readonly iamWildcards: WildcardStatement[];
   readonly acknowledgments: Acknowledgment[];
   readonly kubernetesWorkloads: WorkloadSummary[];
+  /** Helm releases the clusters install (their objects are rendered at deploy, so not in kubernetesWorkloads). */
+  readonly helmReleases: HelmRelease[];
   /** Kubernetes manifests that could not be parsed (stack/logicalId: error). */
   readonly kubernetesParseErrors: string[];
+  /** SNS topics the alarms notify, with their subscriptions. */
+  readonly alarmTopics: AlarmTopic[];
+  /** Alarm topics of staging or prod that reach nobody. */
+  readonly alarmRecipientProblems: string[];
   /** Absent when the environment's configuration is not known (e.g. a fixture). */
   readonly capacity?: CapacitySection;
 }
@@ -140,6 +147,9 @@ function capacityChecks(plan: CapacityPlan, stacks: readonly AssemblyStack[], ma
 export function buildAuditReport(env: string, stacks: readonly AssemblyStack[], config?: EnvironmentConfig): AuditReport {
   const sorted = [...stacks].sort((a, b) => compare(a.stackName, b.stackName));
   const manifests = kubernetesManifests(sorted);
+  const topics = alarmTopics(sorted);
+  // Staging and prod alarms must reach someone; without a configuration (a fixture), the name decides.
+  const recipientsRequired = config ? config.kind === 'staging' || config.kind === 'prod' : env === 'staging' || env === 'prod';
   let capacity: CapacitySection | undefined;
   if (config) {
     const plan = deriveCapacity(config.tier, config.regions.length);
@@ -168,7 +178,10 @@ export function buildAuditReport(env: string, stacks: readonly AssemblyStack[], 
     iamWildcards: wildcardStatements(sorted),
     acknowledgments: acknowledgments(sorted),
     kubernetesWorkloads: workloadSummaries(manifests),
+    helmReleases: helmReleases(sorted),
     kubernetesParseErrors: manifests.filter((m) => m.parseError).map((m) => `${m.stack}/${m.logicalId}: ${m.parseError}`),
+    alarmTopics: topics,
+    alarmRecipientProblems: alarmRecipientProblems(env, topics, recipientsRequired),
     ...(capacity ? { capacity } : {}),
   };
 }
@@ -203,7 +216,9 @@ export function renderAuditMarkdown(report: AuditReport): string {
     `Stacks: ${report.stacks.length}; resources: ${report.stacks.reduce((a, s) => a + s.resources, 0)}; ` +
     `stateful: ${report.statefulResources.length}; internet exposure findings: ${report.internetExposure.length}; ` +
     `wildcard IAM statements: ${report.iamWildcards.length}; acknowledgments: ${report.acknowledgments.length}; ` +
-    `Kubernetes workloads: ${report.kubernetesWorkloads.length}.`);
+    `Kubernetes workloads: ${report.kubernetesWorkloads.length}; Helm releases: ${report.helmReleases.length}; ` +
+    `alarm topics: ${report.alarmTopics.length}, without subscribers where required: ${report.alarmRecipientProblems.length}.`,
+    ...(report.alarmRecipientProblems.length ? ['', ...report.alarmRecipientProblems.map((p) => `- **Finding: ${p}**`)] : []));
 
   section('Stacks', 'Every stack of the environment.', table(
     ['stack', 'construct path', 'region', 'account', 'termination protection', 'resources'],
@@ -261,6 +276,23 @@ export function renderAuditMarkdown(report: AuditReport): string {
           w.networkPolicies.length ? w.networkPolicies : 'NONE', w.podDisruptionBudgets.length ? w.podDisruptionBudgets : 'none',
           w.autoscaling.length ? w.autoscaling : 'none', w.policyViolations.length ? w.policyViolations : 'none'])),
       ...(report.kubernetesParseErrors.length ? ['', 'Manifests that could not be read:', '', ...report.kubernetesParseErrors.map((e) => `- ${e}`)] : []),
+    ]);
+
+  section('Helm releases',
+    'Charts the clusters install through `Custom::AWSCDK-EKS-HelmChart` (for example KEDA). Their objects are rendered by Helm ' +
+    'at deploy time, so they are not in the workload table above: review the chart version.',
+    table(['stack', 'release', 'chart', 'repository', 'version', 'namespace', 'values (top-level keys)'],
+      report.helmReleases.map((h) => [h.stack, h.release, h.chart, h.repository, h.version,
+        `${h.namespace}${h.createNamespace ? ' (created)' : ''}`, h.valueKeys.length ? h.valueKeys : 'none'])));
+
+  section('Alarm notifications',
+    'Every SNS topic the CloudWatch alarms notify, with its subscriptions (e-mail subscriptions act only once confirmed). ' +
+    'In staging and prod a topic without subscribers is a finding: its alarms reach nobody.',
+    [
+      ...table(['stack', 'region', 'topic', 'alarms', 'subscriptions', 'path'],
+        report.alarmTopics.map((t) => [t.stack, t.region, t.topic, t.alarms,
+          t.subscriptions.length ? t.subscriptions : (t.definedHere ? 'NONE' : 'topic defined elsewhere'), t.path])),
+      ...(report.alarmRecipientProblems.length ? ['', ...report.alarmRecipientProblems.map((p) => `- ${p}`)] : []),
     ]);
 
   if (report.capacity) {

@@ -5,10 +5,60 @@
  */
 import { checkWorkloadPolicies } from '../cdk8s/workload-policy';
 import { AssemblyStack, sortedResources } from './cloud-assembly';
-import { manifestText } from './render-value';
+import { manifestText, renderValue } from './render-value';
 import { compare } from './stateful-resources';
 
 export const KUBERNETES_RESOURCE_TYPE = 'Custom::AWSCDK-EKS-KubernetesResource';
+export const HELM_CHART_TYPE = 'Custom::AWSCDK-EKS-HelmChart';
+
+/** One Helm release a cluster receives (`Custom::AWSCDK-EKS-HelmChart`): its objects are not in the templates. */
+export interface HelmRelease {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly release: string;
+  readonly chart: string;
+  /** Chart repository URL (`oci://...` included), or `chart asset` for a chart bundled from this repository. */
+  readonly repository: string;
+  /** Chart version, or `unpinned (latest at deploy)` when none is given. */
+  readonly version: string;
+  readonly namespace: string;
+  readonly createNamespace: boolean;
+  /** Top-level keys of the values given to the chart, sorted. */
+  readonly valueKeys: string[];
+}
+
+/** Every Helm release in the stacks, sorted by stack, namespace and release. */
+export function helmReleases(stacks: readonly AssemblyStack[]): HelmRelease[] {
+  const found: HelmRelease[] = [];
+  for (const stack of stacks) {
+    for (const [logicalId, r] of sortedResources(stack.template)) {
+      if (r.Type !== HELM_CHART_TYPE) continue;
+      const p = r.Properties ?? {};
+      let valueKeys: string[] = [];
+      if (typeof p.Values === 'string') {
+        try {
+          valueKeys = Object.keys(JSON.parse(p.Values) ?? {}).sort();
+        } catch {
+          valueKeys = ['(values not JSON)'];
+        }
+      } else if (p.Values !== undefined) {
+        valueKeys = ['(deploy-time values)'];
+      }
+      found.push({
+        stack: stack.stackName,
+        logicalId,
+        release: renderValue(p.Release ?? logicalId),
+        chart: renderValue(p.Chart ?? '(chart asset)'),
+        repository: p.Repository !== undefined ? renderValue(p.Repository) : p.ChartAssetURL !== undefined ? `chart asset ${renderValue(p.ChartAssetURL)}` : 'none',
+        version: p.Version !== undefined ? renderValue(p.Version) : 'unpinned (latest at deploy)',
+        namespace: renderValue(p.Namespace ?? 'default'),
+        createNamespace: p.CreateNamespace === true,
+        valueKeys,
+      });
+    }
+  }
+  return found.sort((a, b) => compare(a.stack, b.stack) || compare(a.namespace, b.namespace) || compare(a.release, b.release));
+}
 
 /** The Kubernetes objects of one custom resource. */
 export interface KubernetesManifest {

@@ -44,8 +44,18 @@ export interface LoadBalancerToMonitor {
   readonly kind: 'network' | 'application';
   /** ARN of the load balancer. */
   readonly loadBalancerArn: string;
-  /** ARN of the target group of the backend pods. */
-  readonly targetGroupArn: string;
+  /**
+   * ARN of the target group of the backend pods. Required for `application`. For `network` without it (the target
+   * group belongs to the Kubernetes load balancer controller and is published nowhere), target health is read with a
+   * Metrics Insights query over every target group of the load balancer.
+   * @default - none (network only)
+   */
+  readonly targetGroupArn?: string;
+  /**
+   * Name shown in titles and part of alarm names (`Nlb<Name>-...`), e.g. `api`; required when several load balancers
+   * are watched. @default - none (alarm names `Nlb-...` / `Alb-...`)
+   */
+  readonly name?: string;
 }
 
 /** The CloudFront distribution (its metrics live in us-east-1 with the dimension Region=Global). */
@@ -123,6 +133,8 @@ export interface ConnectHubMonitoringProps {
   readonly alertKeyRemovalPolicy?: RemovalPolicy;
   /** @default - no load balancer section */
   readonly loadBalancer?: LoadBalancerToMonitor;
+  /** Further load balancers, one section each (every one of them, and `loadBalancer`, then needs a distinct `name`). @default - none */
+  readonly loadBalancers?: readonly LoadBalancerToMonitor[];
   /** @default - no CloudFront section */
   readonly cloudFront?: CloudFrontToMonitor;
   /** @default - no Aurora section */
@@ -205,6 +217,20 @@ export function validateMonitoringProps(props: ConnectHubMonitoringProps): strin
   for (const name of Object.keys(props.functions ?? {})) {
     if (!/^[A-Za-z][A-Za-z0-9]*$/.test(name)) p.push(`functions key "${name}" must be letters and digits, starting with a letter (it becomes part of alarm names)`);
   }
+  const lbs = allLoadBalancers(props);
+  const lbNames = new Set<string>();
+  for (const [field, lb] of lbs) {
+    nonEmpty(`${field}.loadBalancerArn`, lb.loadBalancerArn);
+    if (lb.kind === 'application' && lb.targetGroupArn === undefined) {
+      p.push(`${field}.targetGroupArn is required when ${field}.kind is application (its target health and 5xx alarms need it)`);
+    }
+    if (lb.name !== undefined && !/^[a-z][a-z0-9-]*$/.test(lb.name)) {
+      p.push(`${field}.name "${lb.name}" must be lower-case letters, digits and dashes, starting with a letter`);
+    }
+    if (lbs.length > 1 && lb.name === undefined) p.push(`${field}.name is required when several load balancers are watched (it keeps their alarm names apart)`);
+    if (lb.name !== undefined && lbNames.has(lb.name)) p.push(`${field}.name "${lb.name}" is used twice`);
+    if (lb.name !== undefined) lbNames.add(lb.name);
+  }
   if (props.cloudFront) nonEmpty('cloudFront.distributionId', props.cloudFront.distributionId);
   if (props.aurora) {
     nonEmpty('aurora.clusterIdentifier', props.aurora.clusterIdentifier);
@@ -230,6 +256,19 @@ export function validateMonitoringProps(props: ConnectHubMonitoringProps): strin
     });
   }
   return p;
+}
+
+/** `loadBalancer` and `loadBalancers` as one list of [field, load balancer]. */
+function allLoadBalancers(props: ConnectHubMonitoringProps): [string, LoadBalancerToMonitor][] {
+  return [
+    ...(props.loadBalancer ? [['loadBalancer', props.loadBalancer] as [string, LoadBalancerToMonitor]] : []),
+    ...(props.loadBalancers ?? []).map((lb, i) => [`loadBalancers[${i}]`, lb] as [string, LoadBalancerToMonitor]),
+  ];
+}
+
+/** `api` -> `Api`, `real-time` -> `RealTime`: the part of alarm names that tells load balancers apart. */
+function pascal(name: string | undefined): string {
+  return (name ?? '').split('-').map((w) => (w ? w[0].toUpperCase() + w.slice(1) : '')).join('');
 }
 
 /** Formats a number for a metric math expression without binary noise (1 - 0.999 -> 0.001). */
@@ -331,7 +370,7 @@ export class ConnectHubMonitoring extends Construct {
     this.addApiSection(props);
     this.addBurnRateAlarms(props.burnRateWindows ?? DEFAULT_BURN_RATE_WINDOWS);
     this.addSloReportSection();
-    if (props.loadBalancer) this.addLoadBalancerSection(props.loadBalancer);
+    for (const [, lb] of allLoadBalancers(props)) this.addLoadBalancerSection(lb);
     if (props.cloudFront) this.addCloudFrontSection(props.cloudFront, cloudFrontAlarms);
     if (props.eks) this.addEksSection(props.eks);
     if (props.aurora || props.redis || props.kafka) this.facade.addLargeHeader('Data: Aurora PostgreSQL, Redis, Kafka');
@@ -544,19 +583,26 @@ export class ConnectHubMonitoring extends Construct {
 
   private addLoadBalancerSection(lb: LoadBalancerToMonitor): void {
     const lbName = loadBalancerFullName(lb.loadBalancerArn);
-    const tgName = targetGroupFullName(lb.targetGroupArn);
+    const suffix = pascal(lb.name);
+    if (lb.kind === 'network' && lb.targetGroupArn === undefined) {
+      this.addNetworkLoadBalancerSection(lbName, lb.name, suffix);
+      return;
+    }
+    // Validation guarantees a target group from here on (application, or network with one given).
+    const targetGroupArn = lb.targetGroupArn!;
+    const tgName = targetGroupFullName(targetGroupArn);
     if (lb.kind === 'network') {
-      const networkLoadBalancer = elbv2.NetworkLoadBalancer.fromNetworkLoadBalancerAttributes(this, 'Nlb', { loadBalancerArn: lb.loadBalancerArn });
-      const networkTargetGroup = elbv2.NetworkTargetGroup.fromTargetGroupAttributes(this, 'NlbTargets', {
-        targetGroupArn: lb.targetGroupArn,
+      const networkLoadBalancer = elbv2.NetworkLoadBalancer.fromNetworkLoadBalancerAttributes(this, `Nlb${suffix}`, { loadBalancerArn: lb.loadBalancerArn });
+      const networkTargetGroup = elbv2.NetworkTargetGroup.fromTargetGroupAttributes(this, `Nlb${suffix}Targets`, {
+        targetGroupArn,
         loadBalancerArns: lb.loadBalancerArn,
       });
       this.facade.monitorNetworkLoadBalancer({
         networkLoadBalancer,
         networkTargetGroup,
         networkLoadBalancerTargetType: elbv2.TargetType.IP,
-        alarmFriendlyName: 'Nlb',
-        humanReadableName: 'Network load balancer',
+        alarmFriendlyName: `Nlb${suffix}`,
+        humanReadableName: `Network load balancer${lb.name ? ` (${lb.name})` : ''}`,
         addUnhealthyTaskCountAlarm: { Critical: { maxUnhealthyTasks: 0 } },
       });
       return;
@@ -574,8 +620,8 @@ export class ConnectHubMonitoring extends Construct {
     const targetErrors = alb('HTTPCode_Target_5XX_Count', 'Sum', 'Target 5xx');
     const elbErrors = alb('HTTPCode_ELB_5XX_Count', 'Sum', 'Load balancer 5xx');
     this.facade.monitorCustom({
-      alarmFriendlyName: 'Alb',
-      humanReadableName: 'Application load balancer',
+      alarmFriendlyName: `Alb${suffix}`,
+      humanReadableName: `Application load balancer${lb.name ? ` (${lb.name})` : ''}`,
       metricGroups: [
         {
           title: 'Target response time (s)',
@@ -614,6 +660,50 @@ export class ConnectHubMonitoring extends Construct {
               alarmFriendlyName: 'AlbUnhealthyTargets',
               addAlarm: this.threshold(0, GT, { additionalDescription: 'Unhealthy backend targets behind the load balancer for 15 minutes.' }),
             },
+          ],
+        },
+      ],
+    });
+  }
+
+  /**
+   * A network load balancer known only by its ARN: flows, bytes and TCP resets per load balancer, and target health
+   * through Metrics Insights (`UnHealthyHostCount` exists only per target group, whose ARN is not known here).
+   */
+  private addNetworkLoadBalancerSection(lbName: string, name: string | undefined, suffix: string): void {
+    const nlb = (metricName: string, statistic: string, label: string) =>
+      new cw.Metric({ namespace: 'AWS/NetworkELB', metricName, dimensionsMap: { LoadBalancer: lbName }, statistic, period: Duration.minutes(5), label });
+    // One series over all target groups of this load balancer; alarms may evaluate such a query (last 3 hours only).
+    const targetHealth = (fn: 'MAX' | 'MIN', metricName: string, label: string) =>
+      new cw.MathExpression({
+        expression: `SELECT ${fn}(${metricName}) FROM SCHEMA("AWS/NetworkELB", LoadBalancer, TargetGroup) WHERE LoadBalancer = '${lbName}'`,
+        usingMetrics: {},
+        period: Duration.minutes(5),
+        label,
+      });
+    this.facade.monitorCustom({
+      alarmFriendlyName: `Nlb${suffix}`,
+      humanReadableName: `Network load balancer${name ? ` (${name})` : ''}`,
+      metricGroups: [
+        {
+          title: 'Targets (over all target groups)',
+          metrics: [
+            targetHealth('MIN', 'HealthyHostCount', 'Healthy (min)'),
+            {
+              metric: targetHealth('MAX', 'UnHealthyHostCount', 'Unhealthy (max)'),
+              alarmFriendlyName: 'UnhealthyTargets',
+              addAlarm: this.threshold(0, GT, { additionalDescription: `Unhealthy ${name ?? 'backend'} targets behind the network load balancer for 15 minutes.` }),
+            },
+          ],
+        },
+        { title: 'Flows', metrics: [nlb('ActiveFlowCount', 'Average', 'Active flows'), nlb('NewFlowCount', 'Sum', 'New flows / 5 min')] },
+        { title: 'Processed bytes', metrics: [nlb('ProcessedBytes', 'Sum', 'Bytes / 5 min')] },
+        {
+          title: 'TCP resets / 5 min',
+          metrics: [
+            nlb('TCP_Client_Reset_Count', 'Sum', 'Client resets'),
+            nlb('TCP_Target_Reset_Count', 'Sum', 'Target resets'),
+            nlb('TCP_ELB_Reset_Count', 'Sum', 'Load balancer resets'),
           ],
         },
       ],

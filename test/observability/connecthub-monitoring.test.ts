@@ -9,6 +9,7 @@ const ACCOUNT = '111111111111';
 let app: App;
 let eu: Template;
 let us: Template;
+let nlbOnly: Template;
 let monitoringUs: ConnectHubMonitoring;
 let reporter: SloReporter;
 
@@ -52,6 +53,18 @@ beforeAll(() => {
     alertKeyRemovalPolicy: RemovalPolicy.DESTROY,
   });
   new WebVitalsMonitor(usStack, 'WebVitals', { environmentName: 'prod', webDomain: 'app.connecthub.example', alertTopic: monitoringUs.alertTopic });
+  // Two network load balancers known only by their ARNs (what the platform stack publishes; the controller owns the target groups).
+  const nlbStack = new Stack(app, 'ObsNlb', { env: { account: ACCOUNT, region: 'ap-southeast-1' } });
+  const nlbArn = (name: string) => `arn:aws:elasticloadbalancing:ap-southeast-1:${ACCOUNT}:loadbalancer/net/connecthub-staging-${name}/0123456789abcdef`;
+  new ConnectHubMonitoring(nlbStack, 'Monitoring', {
+    environmentName: 'staging',
+    loadBalancers: [
+      { kind: 'network', name: 'api', loadBalancerArn: nlbArn('api') },
+      { kind: 'network', name: 'realtime', loadBalancerArn: nlbArn('realtime') },
+    ],
+    alertKeyRemovalPolicy: RemovalPolicy.DESTROY,
+  });
+  nlbOnly = Template.fromStack(nlbStack);
   eu = Template.fromStack(euStack);
   us = Template.fromStack(usStack);
 });
@@ -216,18 +229,24 @@ describe('data tier saturation (eu-west-1)', () => {
     expect(p.Threshold).toBe(threshold);
   });
 
-  test('RDS Proxy pool and Kafka CPU are metric math over the right metrics', () => {
+  test('RDS Proxy pool and Kafka CPU are metric math over the right metrics, statistics and periods', () => {
     const proxy = alarm(eu, '-AuroraExtra-RdsProxyConnections-Critical');
-    expect(proxy.Threshold).toBe(80);
+    expect(proxy).toMatchObject({ Threshold: 80, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3 });
     expect(proxy.Metrics.find((m: Json) => m.Expression).Expression).toBe('IF(allowed > 0, 100 * used / allowed, 0)');
-    const names = proxy.Metrics.filter((m: Json) => m.MetricStat).map((m: Json) => [m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Dimensions[0]]);
-    expect(names).toEqual([
-      ['DatabaseConnections', { Name: 'ProxyName', Value: 'connecthub-prod-eu' }],
-      ['MaxDatabaseConnectionsAllowed', { Name: 'ProxyName', Value: 'connecthub-prod-eu' }],
+    const stats = (p: Json) => p.Metrics.filter((m: Json) => m.MetricStat)
+      .map((m: Json) => [m.Id, m.MetricStat.Metric.MetricName, m.MetricStat.Stat, m.MetricStat.Period, m.MetricStat.Metric.Dimensions]);
+    expect(stats(proxy)).toEqual([
+      ['used', 'DatabaseConnections', 'Maximum', 300, [{ Name: 'ProxyName', Value: 'connecthub-prod-eu' }]],
+      ['allowed', 'MaxDatabaseConnectionsAllowed', 'Maximum', 300, [{ Name: 'ProxyName', Value: 'connecthub-prod-eu' }]],
     ]);
     const cpu = alarm(eu, '-Kafka-KafkaBroker1Cpu-Critical');
-    expect(cpu.Threshold).toBe(60);
-    expect(cpu.Metrics.filter((m: Json) => m.MetricStat).map((m: Json) => m.MetricStat.Metric.MetricName)).toEqual(['CpuUser', 'CpuSystem']);
+    expect(cpu).toMatchObject({ Threshold: 60, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+    expect(cpu.Metrics.find((m: Json) => m.Expression).Expression).toBe('user + system');
+    const broker1 = dims({ 'Cluster Name': 'connecthub-prod', 'Broker ID': '1' });
+    expect(stats(cpu).map(([id, name, stat, period, d]: any[]) => [id, name, stat, period, [...d].sort((a: Json, b: Json) => a.Name.localeCompare(b.Name))])).toEqual([
+      ['user', 'CpuUser', 'Average', 300, broker1],
+      ['system', 'CpuSystem', 'Average', 300, broker1],
+    ]);
   });
 
   test('Redis replication lag ignores primaries (no data is not breaching)', () => {
@@ -277,16 +296,22 @@ describe('alert topic', () => {
 });
 
 describe('us-east-1: NLB, CloudFront alarms, existing-topic-free default, SLO reporter, RUM', () => {
-  test('CloudFront 5xx rate alarm above 0.1 % on us-east-1 metrics', () => {
-    const p = alarm(us, '-CloudFront-Fault-Rate-Critical');
-    expect(singleMetric(p)).toMatchObject({ namespace: 'AWS/CloudFront', name: '5xxErrorRate', stat: 'Average', dims: dims({ DistributionId: 'E2EXAMPLE1', Region: 'Global' }) });
-    expect(p.Threshold).toBe(0.1);
+  test.each([
+    ['-CloudFront-Fault-Rate-Critical', '5xxErrorRate', 0.1],
+    ['-CloudFront-Error-Rate-Warning', '4xxErrorRate', 5],
+  ])('CloudFront %s: %s (Average, 5 min, Region=Global) above %d %%', (suffix, name, threshold) => {
+    const p = alarm(us, suffix);
+    expect(singleMetric(p)).toEqual({ namespace: 'AWS/CloudFront', name, stat: 'Average', period: 300, dims: dims({ DistributionId: 'E2EXAMPLE1', Region: 'Global' }) });
+    expect(p).toMatchObject({ Threshold: threshold, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3 });
   });
 
-  test('NLB unhealthy targets', () => {
+  test('NLB unhealthy targets (with a target group): UnHealthyHostCount Maximum over 5 min per target group', () => {
     const p = alarm(us, '-Nlb-Unhealthy-Tasks-Critical');
-    expect(singleMetric(p)).toMatchObject({ namespace: 'AWS/NetworkELB', name: 'UnHealthyHostCount' });
-    expect(p.Threshold).toBe(0);
+    expect(singleMetric(p)).toEqual({
+      namespace: 'AWS/NetworkELB', name: 'UnHealthyHostCount', stat: 'Maximum', period: 300,
+      dims: dims({ LoadBalancer: 'net/connecthub/50dc6c495c0c9188', TargetGroup: 'targetgroup/connecthub-ws/73e2d6bc24d8a067' }),
+    });
+    expect(p).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3 });
   });
 
   test('custom burn-rate windows replace the defaults', () => {
@@ -313,7 +338,9 @@ describe('us-east-1: NLB, CloudFront alarms, existing-topic-free default, SLO re
       },
     });
     const fault = alarm(us, '-SloReporter-Fault-Count-Critical');
-    expect(singleMetric(fault)).toMatchObject({ namespace: 'AWS/Lambda', name: 'Errors' });
+    const [functionId] = Object.keys(us.findResources('AWS::Lambda::Function'));
+    expect(singleMetric(fault)).toEqual({ namespace: 'AWS/Lambda', name: 'Errors', stat: 'Sum', period: 300, dims: [{ Name: 'FunctionName', Value: { Ref: functionId } }] });
+    expect(fault).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 1, DatapointsToAlarm: 1 });
   });
 
   test.each([
@@ -349,6 +376,39 @@ describe('us-east-1: NLB, CloudFront alarms, existing-topic-free default, SLO re
     us.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Action: 'sts:AssumeRoleWithWebIdentity', Condition: Match.objectLike({ 'ForAnyValue:StringLike': { 'cognito-identity.amazonaws.com:amr': 'unauthenticated' } }) })] },
     });
+  });
+});
+
+describe('network load balancers known only by their ARNs (ap-southeast-1)', () => {
+  const LB = { Api: 'net/connecthub-staging-api/0123456789abcdef', Realtime: 'net/connecthub-staging-realtime/0123456789abcdef' };
+
+  test.each(Object.entries(LB))('Nlb%s: unhealthy targets over every target group of the load balancer, a Metrics Insights alarm, 3 x 5 min', (name, lb) => {
+    const p = alarm(nlbOnly, `-Nlb${name}-UnhealthyTargets-Critical`);
+    expect(p.AlarmName).toBe(`ConnectHub-staging-ap-southeast-1-Nlb${name}-UnhealthyTargets-Critical`);
+    expect(p.Metrics).toEqual([expect.objectContaining({
+      Expression: `SELECT MAX(UnHealthyHostCount) FROM SCHEMA("AWS/NetworkELB", LoadBalancer, TargetGroup) WHERE LoadBalancer = '${lb}'`,
+      Period: 300,
+    })]);
+    expect(p).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', EvaluationPeriods: 3, DatapointsToAlarm: 3 });
+  });
+
+  test('flows, processed bytes and TCP resets per load balancer on the dashboard, without alarms', () => {
+    const widgets = dashboards(nlbOnly)['ConnectHub-staging-ap-southeast-1'].widgets as Json[];
+    const metrics = widgets.flatMap((w) => (w.properties?.metrics ?? []) as Json[]).filter((m) => m[0] === 'AWS/NetworkELB');
+    // Dashboards omit the default statistic (Average).
+    const expected = Object.values(LB).flatMap((lb) => [
+      ['ActiveFlowCount', 'LoadBalancer', lb, 'Average'],
+      ['NewFlowCount', 'LoadBalancer', lb, 'Sum'],
+      ['ProcessedBytes', 'LoadBalancer', lb, 'Sum'],
+      ['TCP_Client_Reset_Count', 'LoadBalancer', lb, 'Sum'],
+      ['TCP_ELB_Reset_Count', 'LoadBalancer', lb, 'Sum'],
+      ['TCP_Target_Reset_Count', 'LoadBalancer', lb, 'Sum'],
+    ]);
+    expect(metrics.map((m) => [m[1], m[2], m[3], m[4].stat ?? 'Average']).sort()).toEqual(expected.sort());
+    const healthy = widgets.flatMap((w) => (w.properties?.metrics ?? []) as Json[]).filter((m) => String(m[0]?.expression).startsWith('SELECT MIN(HealthyHostCount)'));
+    expect(healthy).toHaveLength(2);
+    const nlbAlarms = Object.values(nlbOnly.findResources('AWS::CloudWatch::Alarm')).map((r: Json) => r.Properties.AlarmName).filter((n: string) => n.includes('-Nlb')).sort();
+    expect(nlbAlarms).toEqual(['ConnectHub-staging-ap-southeast-1-NlbApi-UnhealthyTargets-Critical', 'ConnectHub-staging-ap-southeast-1-NlbRealtime-UnhealthyTargets-Critical']);
   });
 });
 

@@ -83,6 +83,24 @@ describe('ConnectHubMonitoring props', () => {
     ).toThrow(/loadBalancer.loadBalancerArn "arn:aws:s3:::bucket" is not a load balancer ARN/);
   });
 
+  test('an application load balancer needs its target group; a network one may go without; names are checked', () => {
+    const arn = 'arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/app/a/b';
+    expect(validateMonitoringProps({ environmentName: 'dev', loadBalancer: { kind: 'application', loadBalancerArn: arn, name: 'Api' } })).toEqual([
+      'loadBalancer.targetGroupArn is required when loadBalancer.kind is application (its target health and 5xx alarms need it)',
+      'loadBalancer.name "Api" must be lower-case letters, digits and dashes, starting with a letter',
+    ]);
+    expect(validateMonitoringProps({ environmentName: 'dev', loadBalancer: { kind: 'network', loadBalancerArn: arn.replace('/app/', '/net/'), name: 'api' } })).toEqual([]);
+  });
+
+  test('several load balancers each need a distinct name', () => {
+    const nlb = (name?: string) => ({ kind: 'network' as const, loadBalancerArn: 'arn:aws:elasticloadbalancing:us-east-1:111111111111:loadbalancer/net/a/b', name });
+    expect(validateMonitoringProps({ environmentName: 'dev', loadBalancer: nlb(), loadBalancers: [nlb('api'), nlb('api')] })).toEqual([
+      'loadBalancer.name is required when several load balancers are watched (it keeps their alarm names apart)',
+      'loadBalancers[1].name "api" is used twice',
+    ]);
+    expect(validateMonitoringProps({ environmentName: 'dev', loadBalancers: [nlb('api'), nlb('realtime')] })).toEqual([]);
+  });
+
   test('valid props produce no problems; pr-N environments are accepted', () => {
     expect(validateMonitoringProps({ environmentName: 'pr-123', subscriptions: { emails: ['oncall@example.com'] } })).toEqual([]);
   });

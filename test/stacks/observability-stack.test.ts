@@ -1,0 +1,50 @@
+/**
+ * The observability stack with a configuration the test assembly does not hold: the API served from a secondary
+ * region (`-c prod:activeApiRegion=...`). One app, two stacks, synthesized once for this file.
+ */
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { deriveCapacity } from '../../lib/capacity/capacity-model';
+import { EnvironmentConfig } from '../../lib/config/environment-config';
+import { LONG_LIVED_ENVIRONMENTS } from '../../lib/config/environments';
+import { dataProtectionFor } from '../../lib/policy/data-protection';
+import { activeApiRegion, ObservabilityStack } from '../../lib/stacks/observability-stack';
+
+const base = LONG_LIVED_ENVIRONMENTS.prod;
+const config: EnvironmentConfig = { ...base, edge: { ...base.edge, activeApiRegion: base.regions[2].region } };
+const app = new App();
+const stacks = [base.regions[1], base.regions[2]].map((regionConfig) => new ObservabilityStack(app, `Observability-${regionConfig.region}`, {
+  env: { region: regionConfig.region },
+  config,
+  regionConfig,
+  capacity: deriveCapacity(config.tier, config.regions.length),
+  protection: dataProtectionFor(config),
+  watchesEdge: false,
+}));
+const templates = Object.fromEntries(stacks.map((stack) => [stack.region, Template.fromStack(stack)]));
+
+const alarmNames = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r) => String(r.Properties.AlarmName));
+
+test('activeApiRegion: the configured region, else the primary', () => {
+  expect(activeApiRegion(base)).toBe('us-east-1');
+  expect(activeApiRegion(config)).toBe('ap-southeast-1');
+});
+
+test('with the API moved to another region, only that region alarms on missing API traffic', () => {
+  expect(alarmNames(templates['ap-southeast-1'])).toContain('ConnectHub-prod-ap-southeast-1-Api-ApiMetricsMissing-Critical');
+  expect(alarmNames(templates['eu-west-1']).filter((n) => n.includes('ApiMetricsMissing'))).toEqual([]);
+});
+
+test('each region watches its own api and realtime load balancers, read from the parameters its platform stack publishes', () => {
+  for (const [region, t] of Object.entries(templates)) {
+    const names = Object.values(t.toJSON().Parameters as Record<string, { Default?: string }>).map((p) => p.Default);
+    expect(names).toEqual(expect.arrayContaining([
+      `/connecthub/prod/${region}/platform/api-load-balancer-arn`,
+      `/connecthub/prod/${region}/platform/realtime-load-balancer-arn`,
+    ]));
+    expect(alarmNames(t).filter((n) => n.includes('-Nlb')).sort()).toEqual([
+      `ConnectHub-prod-${region}-NlbApi-UnhealthyTargets-Critical`,
+      `ConnectHub-prod-${region}-NlbRealtime-UnhealthyTargets-Critical`,
+    ]);
+  }
+});
