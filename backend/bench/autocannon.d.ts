@@ -13,6 +13,8 @@ declare module 'autocannon' {
       connections?: number;
       duration?: number;
       requests?: Request[];
+      /** Requests per second over all connections (latencies are then corrected for coordinated omission). */
+      overallRate?: number;
     }
     interface Histogram {
       average: number;

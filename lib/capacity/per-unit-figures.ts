@@ -15,7 +15,7 @@ export const PER_UNIT = {
   apiRequestsPerPod: {
     value: 400,
     unit: 'requests/s per api pod (1 vCPU) at the 70 % CPU target',
-    source: '`npm run bench:api` on one process: cached feed 957-1,345 req/s, uncached profile 390-749, post 145-290; an 80/10/10 mix gives ~560 req/s, planned at 400 for headroom',
+    source: '`npm run bench:api` rate sweep: one process serves the 80/10/10 mix at 1,000 req/s with p99 < 200 ms (700 at the 70 % CPU target); planned at 400 for the network round trips loopback hides',
   },
   realtimeConnectionsPerPod: {
     value: 5000,
