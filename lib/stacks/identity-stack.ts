@@ -54,6 +54,9 @@ export class IdentityStack extends Stack {
 
     const client = this.userPool.addClient('AppClient', {
       authFlows: { userSrp: true },
+      // The clients sign in with SRP through the Cognito SDK; there is no hosted UI. Without this CDK would enable the
+      // implicit and code OAuth flows with the callback https://example.com. A hosted UI adds its real callback URLs.
+      disableOAuth: true,
       preventUserExistenceErrors: true,
       idTokenValidity: Duration.hours(1),
       accessTokenValidity: Duration.hours(1),
