@@ -38,7 +38,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config, DatabaseConfig } from './config';
-import type { Role } from './contract';
 import type { QueryTracer } from './db';
 import type { MessageHandler, Publisher } from './kafka/port';
 import type { TracePropagator, TracesConfig } from './tracing-config';
@@ -140,7 +139,7 @@ export function createTracing(config: Pick<Config, 'role' | 'traces' | 'database
   let stopped: Promise<void> | undefined;
   return {
     enabled: true,
-    instrumentHttp: (app, skipRoutes) => instrumentHttp(app, tracer, propagator, config.role, skipRoutes),
+    instrumentHttp: (app, skipRoutes) => instrumentHttp(app, tracer, propagator, skipRoutes),
     traceQuery: config.database ? queryTracer(tracer, config.database) : undefined,
     publisher: (p) => tracedPublisher(p, tracer, propagator),
     handler: (h) => tracedHandler(h, tracer, propagator),
@@ -155,7 +154,7 @@ function fail(span: Span, error: unknown): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
 }
 
-function instrumentHttp(app: FastifyInstance, tracer: Tracer, propagator: TextMapPropagator, role: Role, skipRoutes: ReadonlySet<string>): void {
+function instrumentHttp(app: FastifyInstance, tracer: Tracer, propagator: TextMapPropagator, skipRoutes: ReadonlySet<string>): void {
   app.addHook('onRequest', (req: FastifyRequest, _reply: FastifyReply, done: () => void) => {
     const route = req.routeOptions.url;
     // Probes are noise; a WebSocket upgrade is hijacked by the websocket plugin and never answers through Fastify.
@@ -169,7 +168,6 @@ function instrumentHttp(app: FastifyInstance, tracer: Tracer, propagator: TextMa
       'server.address': req.hostname,
       'client.address': req.ip,
       'network.protocol.version': req.raw.httpVersion,
-      'connecthub.role': role,
       // The v1.12 names the collector's X-Ray exporter reads for the segment's http block (method, URL, client).
       'http.method': req.method,
       'http.url': `${req.protocol}://${req.host}${path}`,

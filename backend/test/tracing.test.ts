@@ -184,7 +184,6 @@ describe('api requests with OTEL_EXPORTER_OTLP_ENDPOINT set (parent-based, roots
       'url.path': `/v1/users/${bob}`,
       'url.scheme': 'http',
       'http.response.status_code': 200,
-      'connecthub.role': 'api',
       'http.method': 'GET',
       'http.status_code': 200,
     });
