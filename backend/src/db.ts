@@ -33,9 +33,9 @@ export type QueryObserver = (pool: 'writer' | 'reader', ms: number) => void;
 export type QueryTracer = (pool: 'writer' | 'reader', text: string) => ((error?: unknown) => void) | undefined;
 
 /**
- * Times every statement a pooled client runs (pool.query goes through client.query too): wraps the
- * client's `query` once, when the pool opens the connection. Callback and promise forms are timed;
- * streaming submittables (not used here) pass through untimed.
+ * Times (and, with a tracer, traces) every statement a pooled client runs (pool.query goes through
+ * client.query too): wraps the client's `query` once, when the pool opens the connection. Callback and
+ * promise forms are timed; streaming submittables (not used here) pass through untimed.
  */
 function instrumentClient(client: PoolClient, pool: 'writer' | 'reader', observe: QueryObserver | undefined, trace: QueryTracer | undefined): void {
   const original = client.query as (...args: unknown[]) => unknown;
@@ -112,7 +112,7 @@ export class Database {
       pool.on('error', (err) => this.log.warn({ pool: name, err: err.message }, 'database connection lost; it will be replaced'));
       // With one host, the single pool is the writer (reads on it are counted as writer statements).
       if ((observeQuery || traceQuery) && (name === 'writer' || this.reader !== this.writer)) pool.on('connect', (client) => instrumentClient(client, name, observeQuery, traceQuery));
-      if (traceQuery) bindCheckoutToCaller(pool);
+      if (traceQuery && (name === 'writer' || this.reader !== this.writer)) bindCheckoutToCaller(pool);
     }
   }
 
