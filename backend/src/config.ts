@@ -16,6 +16,9 @@ import {
   Role,
 } from './contract';
 import type { OtelConfig } from './otel-metrics';
+import { parseResourceAttributes, readTracesConfig, type TracesConfig } from './tracing-config';
+
+export { parseResourceAttributes } from './tracing-config';
 
 export interface DatabaseConfig {
   readonly writerHost: string;
@@ -86,6 +89,8 @@ export interface Config {
   readonly cacheWarmUsers: number;
   /** OTLP export of the latency histograms; undefined (nothing exported) without `OTEL_EXPORTER_OTLP_ENDPOINT`. */
   readonly otel?: OtelConfig;
+  /** OTLP export of traces; undefined (no spans) without `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`. */
+  readonly traces?: TracesConfig;
 }
 
 /** Thrown by {@link loadConfig}; `problems` holds one line per bad setting. */
@@ -332,27 +337,14 @@ export function loadConfig(env: Env): Config {
     cacheWarmIntervalSeconds: r.int(ENV.cacheWarmIntervalSeconds, 300, 1, 86_400),
     cacheWarmUsers: r.int(ENV.cacheWarmUsers, 1000, 0, 1_000_000),
     otel,
+    traces: readTracesConfig(env, r.problems),
   };
   if (config.shutdownDelaySeconds >= config.shutdownDrainSeconds && r.raw(ENV.shutdownDelaySeconds) !== undefined) {
     r.problems.push(
       `${ENV.shutdownDelaySeconds}=${config.shutdownDelaySeconds} is not allowed; it must be less than ${ENV.shutdownDrainSeconds} (${config.shutdownDrainSeconds}), which includes it`,
     );
   }
-  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  // The metric and trace settings share some variables: report a problem with one of them once.
+  if (r.problems.length > 0) throw new ConfigError([...new Set(r.problems)]);
   return config;
-}
-
-/** Parses `OTEL_RESOURCE_ATTRIBUTES` (`key=value,key=value`, values percent-encoded); returns the problem or the map. */
-export function parseResourceAttributes(raw: string): { attributes: Record<string, string> } | { problem: string } {
-  const attributes: Record<string, string> = {};
-  for (const entry of raw.split(',').map((e) => e.trim()).filter(Boolean)) {
-    const eq = entry.indexOf('=');
-    if (eq <= 0) return { problem: `entry ${JSON.stringify(entry)} is not key=value` };
-    try {
-      attributes[decodeURIComponent(entry.slice(0, eq).trim())] = decodeURIComponent(entry.slice(eq + 1).trim());
-    } catch {
-      return { problem: `entry ${JSON.stringify(entry)} has a bad percent-encoding` };
-    }
-  }
-  return { attributes };
 }

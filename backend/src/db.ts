@@ -9,6 +9,7 @@ import { rootCertificates } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import { Signer } from '@aws-sdk/rds-signer';
+import { context } from '@opentelemetry/api';
 import type { DatabaseConfig } from './config';
 import type { Logger } from './logger';
 
@@ -28,36 +29,52 @@ const PING_SQL = 'SELECT 1 AS readiness';
 /** Called once per statement with the pool it ran on and its duration in milliseconds (success or error). */
 export type QueryObserver = (pool: 'writer' | 'reader', ms: number) => void;
 
+/** Called when a statement starts (in the caller's trace context); returns what to call when it settles, if it traces it. */
+export type QueryTracer = (pool: 'writer' | 'reader', text: string) => ((error?: unknown) => void) | undefined;
+
 /**
- * Times every statement a pooled client runs (pool.query goes through client.query too): wraps the
- * client's `query` once, when the pool opens the connection. Callback and promise forms are timed;
- * streaming submittables (not used here) pass through untimed.
+ * Times (and, with a tracer, traces) every statement a pooled client runs (pool.query goes through
+ * client.query too): wraps the client's `query` once, when the pool opens the connection. Callback and
+ * promise forms are timed; streaming submittables (not used here) pass through untimed.
  */
-function instrumentClient(client: PoolClient, pool: 'writer' | 'reader', observe: QueryObserver): void {
+function instrumentClient(client: PoolClient, pool: 'writer' | 'reader', observe: QueryObserver | undefined, trace: QueryTracer | undefined): void {
   const original = client.query as (...args: unknown[]) => unknown;
   (client as unknown as { query: (...args: unknown[]) => unknown }).query = function timedQuery(this: unknown, ...args: unknown[]): unknown {
     const first = args[0] as { text?: string; submit?: unknown } | string | undefined;
     const text = typeof first === 'string' ? first : first?.text;
     if (text === PING_SQL || (typeof first === 'object' && typeof first?.submit === 'function')) return original.apply(this, args);
     const start = performance.now();
+    const end = text === undefined ? undefined : trace?.(pool, text);
     let recorded = false;
-    const done = (): void => {
+    const done = (error?: unknown): void => {
       if (recorded) return;
       recorded = true;
-      observe(pool, performance.now() - start);
+      observe?.(pool, performance.now() - start);
+      end?.(error);
     };
     const last = args[args.length - 1];
     if (typeof last === 'function') {
       args[args.length - 1] = function timedCallback(this: unknown, ...cbArgs: unknown[]) {
-        done();
+        done(cbArgs[0] ?? undefined);
         return (last as (...a: unknown[]) => unknown).apply(this, cbArgs);
       };
       return original.apply(this, args);
     }
     const result = original.apply(this, args) as Promise<unknown> | undefined;
-    if (result && typeof result.then === 'function') result.then(done, done);
+    if (result && typeof result.then === 'function') result.then(() => done(), done);
     return result;
   };
+}
+
+/**
+ * `pool.query` checks a client out with a callback that a waiting caller may receive from another
+ * caller's `release()`: bind that callback to the trace context of the caller that asked, so its
+ * statement becomes a child of the right request. (The promise form needs nothing: `await` resumes
+ * in the caller's context.)
+ */
+function bindCheckoutToCaller(pool: Pool): void {
+  const connect = pool.connect.bind(pool) as (cb?: (...a: unknown[]) => void) => unknown;
+  (pool as unknown as { connect: typeof connect }).connect = (cb) => (cb ? connect(context.bind(context.active(), cb)) : connect());
 }
 
 export class Database {
@@ -69,6 +86,7 @@ export class Database {
     awsRegion: string | undefined,
     private readonly log: Logger,
     observeQuery?: QueryObserver,
+    traceQuery?: QueryTracer,
   ) {
     const base = (host: string): PoolConfig => ({
       host,
@@ -93,7 +111,8 @@ export class Database {
       // the process would crash. The pool drops the client and opens a new one on the next checkout.
       pool.on('error', (err) => this.log.warn({ pool: name, err: err.message }, 'database connection lost; it will be replaced'));
       // With one host, the single pool is the writer (reads on it are counted as writer statements).
-      if (observeQuery && (name === 'writer' || this.reader !== this.writer)) pool.on('connect', (client) => instrumentClient(client, name, observeQuery));
+      if ((observeQuery || traceQuery) && (name === 'writer' || this.reader !== this.writer)) pool.on('connect', (client) => instrumentClient(client, name, observeQuery, traceQuery));
+      if (traceQuery && (name === 'writer' || this.reader !== this.writer)) bindCheckoutToCaller(pool);
     }
   }
 

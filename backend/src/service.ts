@@ -5,6 +5,7 @@ import type { Config } from './config';
 import { createLogger, Logger } from './logger';
 import { Metrics } from './metrics';
 import { createLatencyExporter } from './otel-metrics';
+import { createTracing } from './tracing';
 import { Database } from './db';
 import { createRedis, isRedisReady, quitRedis, RedisClient } from './redis';
 import { Cache } from './cache';
@@ -16,7 +17,7 @@ import { CachedQueries } from './queries';
 import { Store } from './store';
 import type { Consumer, KafkaPort, Publisher } from './kafka/port';
 import { KafkaJsPort } from './kafka/kafkajs-adapter';
-import { ACTIVITY_CONSUMER_GROUP, TOPIC_NAMES } from './contract';
+import { ACTIVITY_CONSUMER_GROUP, PATHS, TOPIC_NAMES } from './contract';
 
 export interface ServiceOptions {
   /** Kafka implementation (worker); defaults to kafkajs against KAFKA_BROKERS. */
@@ -45,12 +46,13 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const log = options.log ?? createLogger(config.logLevel, config.role);
   const otlp = createLatencyExporter(config.role, config.otel);
   const metrics = new Metrics(config.role, otlp);
+  const tracing = createTracing(config);
   const closers: Array<() => Promise<unknown>> = [];
 
   const redis: RedisClient = createRedis(config.redis, log, { name: `${config.role}-cmd` });
   closers.push(() => quitRedis(redis));
   const cache = new Cache(redis, config.redis.keyPrefix, metrics, log);
-  const db = config.database ? new Database(config.database, config.awsRegion, log, (pool, ms) => metrics.observeDbQuery(pool, ms)) : undefined;
+  const db = config.database ? new Database(config.database, config.awsRegion, log, (pool, ms) => metrics.observeDbQuery(pool, ms), tracing.traceQuery) : undefined;
   if (db) closers.push(() => db.close());
 
   let hub: RealtimeHub | undefined;
@@ -72,6 +74,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     return checks;
   };
   const http = createHttpServer(config, log, metrics, ready);
+  tracing.instrumentHttp(http.app, new Set<string>([PATHS.liveness, PATHS.readiness, PATHS.metrics]));
   let drainDeadline = Date.now() + config.shutdownDrainSeconds * 1000;
 
   if (config.role === 'api') {
@@ -87,7 +90,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     const store = new Store(db!);
     const queries = new CachedQueries(cache, store, { feed: config.feedCacheTtlSeconds, query: config.queryCacheTtlSeconds });
     if (config.outboxRelay) {
-      publisher = kafka.publisher();
+      publisher = tracing.publisher(kafka.publisher());
       await publisher.connect();
       relay = new OutboxRelay(db!, publisher, metrics, log);
       relay.start();
@@ -97,7 +100,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     }
     consumer = new ActivityConsumer(db!, redis, cache, queries, config.redis.keyPrefix, metrics, log);
     kafkaConsumer = kafka.consumer({ groupId: ACTIVITY_CONSUMER_GROUP, topics: TOPIC_NAMES });
-    await kafkaConsumer.run(consumer.handle);
+    await kafkaConsumer.run(tracing.handler(consumer.handle));
     warmer = new CacheWarmer(store, queries, redis, cache.key('warm-lock'), config.cacheWarmIntervalSeconds, config.cacheWarmUsers, metrics, log);
     warmer.start();
     const r = relay;
@@ -142,7 +145,10 @@ export async function startService(config: Config, options: ServiceOptions = {})
       clearTimeout(timer);
       await Promise.all(closers.map((c) => c().catch(() => undefined)));
       // Last: push what the drain itself recorded. A collector that is down costs at most the export timeout.
-      await otlp.shutdown().catch((err: Error) => log.warn({ err: err.message }, 'final OTLP metrics export failed'));
+      await Promise.all([
+        otlp.shutdown().catch((err: Error) => log.warn({ err: err.message }, 'final OTLP metrics export failed')),
+        tracing.shutdown().catch((err: Error) => log.warn({ err: err.message }, 'final OTLP trace export failed')),
+      ]);
       log.info({ inTime }, inTime ? 'drained' : 'drain deadline reached; closing anyway');
       return inTime;
     })();

@@ -3,11 +3,12 @@
  * a fresh PostgreSQL database per test file with the shared migrations, a local JWKS server and
  * token signing, and seeding.
  */
-import { createServer, Server } from 'node:http';
+import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { createHash, generateKeyPairSync, KeyObject, randomBytes, randomUUID, sign as cryptoSign } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { Client, Pool } from 'pg';
 import { applyMigrations } from '../../database/migrator';
@@ -200,4 +201,39 @@ export async function http(port: number, method: string, url: string, opts: { to
     json = undefined;
   }
   return { status: res.status, headers: res.headers, json, text };
+}
+
+export interface Received {
+  readonly path: string;
+  readonly contentType: string;
+  readonly body: any;
+}
+
+export interface Receiver {
+  readonly url: string;
+  readonly received: Received[];
+  close(): Promise<void>;
+}
+
+/** A minimal OTLP/HTTP receiver on loopback that keeps every export request (JSON) and answers 200. */
+export async function startReceiver(): Promise<Receiver> {
+  const received: Received[] = [];
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let raw = Buffer.concat(chunks);
+      if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
+      const contentType = String(req.headers['content-type'] ?? '');
+      received.push({ path: req.url ?? '', contentType, body: contentType.includes('json') ? JSON.parse(raw.toString('utf8')) : raw });
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }

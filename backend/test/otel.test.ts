@@ -4,49 +4,11 @@
  * exponential histograms in milliseconds (the same measurements as the Prometheus histograms) with
  * the attributes the collector maps to CloudWatch; without it nothing is sent.
  */
-import { createServer, IncomingMessage, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import WebSocket from 'ws';
 import type { RunningService } from '../src/service';
-import { cleanRedis, createTestDb, env, http, Jwks, loadBundle, seedUser, startJwks, TestDb, uniquePrefix, waitFor } from './helpers';
+import { cleanRedis, createTestDb, env, http, Jwks, loadBundle, Received, Receiver, seedUser, startJwks, startReceiver, TestDb, uniquePrefix, waitFor } from './helpers';
 
 jest.setTimeout(60_000);
-
-interface Received {
-  readonly path: string;
-  readonly contentType: string;
-  readonly body: any;
-}
-
-interface Receiver {
-  readonly url: string;
-  readonly received: Received[];
-  close(): Promise<void>;
-}
-
-/** A minimal OTLP/HTTP receiver on loopback that keeps every export request (JSON) and answers 200. */
-async function startReceiver(): Promise<Receiver> {
-  const received: Received[] = [];
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let raw = Buffer.concat(chunks);
-      if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
-      const contentType = String(req.headers['content-type'] ?? '');
-      received.push({ path: req.url ?? '', contentType, body: contentType.includes('json') ? JSON.parse(raw.toString('utf8')) : raw });
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{}');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
 
 interface Point {
   readonly metric: string;
@@ -138,6 +100,8 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
       OTEL_METRIC_EXPORT_INTERVAL: '3600000',
       OTEL_RESOURCE_ATTRIBUTES: `service.namespace=connecthub,deployment.environment.name=test,connecthub.role=${role}`,
       OTEL_SERVICE_NAME: `connecthub-${role}`,
+      // Traces would go to the same receiver; tracing.test.ts covers them.
+      OTEL_TRACES_EXPORTER: 'none',
     });
     [api, realtime] = await Promise.all([
       b.startService(b.loadConfig(env('api', db, prefix, jwks, otel('api'))), { host: '127.0.0.1' }),

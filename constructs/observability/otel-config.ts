@@ -195,7 +195,9 @@ export function collectorConfig(o: CollectorOptions): Record<string, unknown> {
         },
       ],
     },
-    awsxray: { region: o.region, indexed_attributes: ['deployment.environment.name', 'connecthub.role'] },
+    // Resource attributes become segment annotations only under their `otel.resource.` names. W3C (fully random)
+    // trace ids are accepted: X-Ray takes them from ADOT 0.34 on (the exporter skips its timestamp check by default).
+    awsxray: { region: o.region, indexed_attributes: ['otel.resource.deployment.environment.name', 'otel.resource.connecthub.role'] },
   };
   const traceExporters = ['awsxray'];
   const metricExporters = ['awsemf'];

@@ -39,6 +39,8 @@ describe('collector configuration', () => {
       metric_declarations: [{ dimensions: [['Environment', 'Service']], metric_name_selectors: [expect.stringContaining('RequestLatency|Requests|Errors5xx|MessageDeliveryLatency|DbQueryLatency')] }],
     });
     expect(c.service.pipelines.traces.exporters).toEqual(['awsxray']);
+    // The exporter prefixes resource attributes with `otel.resource.`; only those names make them searchable annotations.
+    expect(c.exporters.awsxray).toEqual({ region: 'eu-west-1', indexed_attributes: ['otel.resource.deployment.environment.name', 'otel.resource.connecthub.role'] });
     expect(c.service.pipelines.metrics.exporters).toEqual(['awsemf']);
     const statements = c.processors['transform/connecthub'].metric_statements.flatMap((s: Json) => s.statements).join('\n');
     expect(statements).toContain('set(metric.name, "RequestLatency") where metric.name == "connecthub.http.server.duration"');
