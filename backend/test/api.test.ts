@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { brotliDecompressSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import type { RunningService } from '../src/service';
-import { cleanRedis, createTestDb, env, http, Jwks, loadBundle, seedUser, startJwks, TestDb, uniquePrefix } from './helpers';
+import { cleanRedis, createTestDb, env, http, Jwks, loadBundle, seedUser, startJwks, TestDb, uniquePrefix, waitFor } from './helpers';
 
 jest.setTimeout(60_000);
 
@@ -294,6 +294,9 @@ describe('compression, rate limits and metrics', () => {
     const rlPrefix = uniquePrefix('rl');
     const limited = await b.startService(b.loadConfig(env('api', db, rlPrefix, jwks, { RATE_LIMIT_PER_MINUTE: '3' })), { host: '127.0.0.1' });
     try {
+      // Before its Redis connection is up the limiter fails open (commands are not queued), so the first requests
+      // would not be counted; the api stays ready without Redis (it reads from the database), so wait for Redis itself.
+      await waitFor(async () => (await http(limited.port, 'GET', '/readyz')).json.checks.redis === 'ok', 10_000, 'rate limiter sees Redis');
       const t = jwks.token(carol);
       const statuses = [];
       for (let i = 0; i < 4; i++) statuses.push((await http(limited.port, 'GET', `/v1/users/${bob}`, { token: t })).status);
