@@ -27,6 +27,7 @@ export class Metrics {
   readonly outboxPending: Gauge;
   readonly outboxPublished: Counter;
   readonly outboxPublishFailures: Counter;
+  readonly outboxTraceContextInvalid: Counter;
   readonly consumerLag: Gauge<'topic'>;
   readonly eventsConsumed: Counter<'topic' | 'outcome'>;
   readonly cacheRequests: Counter<'cache' | 'result'>;
@@ -74,6 +75,11 @@ export class Metrics {
     this.outboxPending = new Gauge({ name: METRICS.outboxPending, help: 'Unpublished outbox rows (queue length for autoscaling)', registers: only('worker') });
     this.outboxPublished = new Counter({ name: 'outbox_published_total', help: 'Outbox rows published to Kafka and acknowledged', registers: only('worker') });
     this.outboxPublishFailures = new Counter({ name: 'outbox_publish_failures_total', help: 'Outbox batches whose publish failed (retried later)', registers: only('worker') });
+    this.outboxTraceContextInvalid = new Counter({
+      name: 'outbox_trace_context_invalid_total',
+      help: 'Outbox rows published whose stored trace_context was malformed and ignored (published without continuing it)',
+      registers: only('worker'),
+    });
     this.consumerLag = new Gauge({ name: METRICS.kafkaConsumerLag, help: 'Messages not yet consumed by the worker group, per topic', labelNames: ['topic'], registers: only('worker') });
     this.eventsConsumed = new Counter({
       name: 'events_consumed_total',

@@ -21,6 +21,7 @@ export { createRedis, quitRedis } from './redis';
 export { createLogger } from './logger';
 export { newEvent, conversationId, userChannel } from './events';
 export { decodeCursor, encodeCursor, SYNC_SAFETY_WINDOW_MS } from './sync';
+export { formatTraceContext, parseTraceContext, MAX_STORED_TRACE_CONTEXT_LENGTH } from './trace-context';
 export * as contract from './contract';
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {

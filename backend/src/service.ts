@@ -78,7 +78,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   let drainDeadline = Date.now() + config.shutdownDrainSeconds * 1000;
 
   if (config.role === 'api') {
-    registerApi(http.app, { config, log, db: db!, redis, cache });
+    registerApi(http.app, { config, log, db: db!, redis, cache, outboxTraceContext: tracing.outboxTraceContext });
   } else if (config.role === 'realtime') {
     const subscriber = createRedis(config.redis, log, { name: 'realtime-sub', subscriber: true });
     closers.push(() => quitRedis(subscriber));

@@ -43,12 +43,20 @@ const POST_COLUMNS = `p.id, p.author_id AS "authorId", p.body, p.media_keys AS "
 const MESSAGE_COLUMNS = `m.id, m.conversation_id AS "conversationId", m.sender_id AS "senderId", m.recipient_id AS "recipientId", m.body, m.client_key AS "clientKey", m.created_at AS "createdAt"`;
 const PROFILE_COLUMNS = `u.id, u.home_region AS "homeRegion", u.handle, u.display_name AS "displayName", u.bio, u.interests, u.created_at AS "createdAt", u.updated_at AS "updatedAt"`;
 
-export async function insertOutbox(client: PoolClient, topic: string, key: string, event: DomainEvent): Promise<void> {
-  await client.query('INSERT INTO connecthub.outbox (topic, message_key, payload) VALUES ($1, $2, $3)', [topic, key, JSON.stringify(event)]);
+/** `traceContext`: the stored form of the writer's sampled span context (`trace-context.ts`), or null. */
+export async function insertOutbox(client: PoolClient, topic: string, key: string, event: DomainEvent, traceContext: string | null): Promise<void> {
+  await client.query('INSERT INTO connecthub.outbox (topic, message_key, payload, trace_context) VALUES ($1, $2, $3, $4)', [topic, key, JSON.stringify(event), traceContext]);
 }
 
 export class Store {
-  constructor(private readonly db: Database) {}
+  /**
+   * @param outboxTraceContext the trace context to store with each outbox row, read in the writing request's
+   *   context (`Tracing.outboxTraceContext`); none by default.
+   */
+  constructor(
+    private readonly db: Database,
+    private readonly outboxTraceContext: () => string | null = () => null,
+  ) {}
 
   /** The newest posts by the user and everyone they follow. */
   feed(userId: string, limit: number, before?: string): Promise<Post[]> {
@@ -95,7 +103,7 @@ export class Store {
         [authorId, body, mediaKeys],
       );
       const post = rows[0];
-      await insertOutbox(c, TOPICS.feedUpdates, authorId, newEvent('post.created', authorId, new Date(post.createdAt), { postId: post.id, authorId }));
+      await insertOutbox(c, TOPICS.feedUpdates, authorId, newEvent('post.created', authorId, new Date(post.createdAt), { postId: post.id, authorId }), this.outboxTraceContext());
       return post;
     });
   }
@@ -108,7 +116,7 @@ export class Store {
         : await c.query('DELETE FROM connecthub.follows WHERE follower_id = $1 AND followee_id = $2 RETURNING now() AS created_at', [followerId, followeeId]);
       if (res.rowCount === 0) return false;
       const at = new Date(res.rows[0].created_at);
-      await insertOutbox(c, TOPICS.userActivity, followerId, newEvent(follow ? 'follow.created' : 'follow.deleted', followerId, at, { followerId, followeeId }));
+      await insertOutbox(c, TOPICS.userActivity, followerId, newEvent(follow ? 'follow.created' : 'follow.deleted', followerId, at, { followerId, followeeId }), this.outboxTraceContext());
       return true;
     });
   }
@@ -144,7 +152,7 @@ export class Store {
         [claim.rows[0].message_id, conversationId(senderId, recipientId), senderId, recipientId, body, clientKey],
       );
       const message = rows[0];
-      await insertOutbox(c, TOPICS.messages, message.conversationId, newEvent('message.created', senderId, new Date(message.createdAt), { message }));
+      await insertOutbox(c, TOPICS.messages, message.conversationId, newEvent('message.created', senderId, new Date(message.createdAt), { message }), this.outboxTraceContext());
       return { message, replayed: false, conflict: false };
     });
   }

@@ -9,8 +9,14 @@
  *   propagator).
  * - A CLIENT span per PostgreSQL statement run inside a sampled span (never a root of its own: the
  *   worker's polling would otherwise flood the collector).
- * - A PRODUCER span per Kafka publish of the outbox relay, whose context travels in every message's
- *   headers, and a CONSUMER span per message the worker handles, continuing it.
+ * - The context of the sampled span that writes an outbox row, stored in the row (`trace_context`,
+ *   `trace-context.ts`) by the same INSERT.
+ * - A PRODUCER span per Kafka publish of the outbox relay (`send <topic>`), and for each message whose row
+ *   carried a stored context a PRODUCER `create <topic>` span, child of that context: the message's own
+ *   creation context, linked from the send span (the OpenTelemetry messaging conventions for a batch). A
+ *   message's headers carry its create span's context, or the send span's when its row had none; a
+ *   CONSUMER span per message the worker handles continues it. So a traced request, the relay and the
+ *   worker are one trace (one trace id, which X-Ray shows as one trace), while the batch stays one send.
  *
  * Each running service owns its TracerProvider (no global provider): two services in one process, as
  * the tests run them, export separately. The AsyncLocalStorage context manager is process-wide (a
@@ -23,8 +29,10 @@ import {
   ROOT_CONTEXT,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
   trace,
   type Attributes,
+  type Link,
   type Context,
   type Span,
   type TextMapPropagator,
@@ -41,6 +49,7 @@ import type { Config, DatabaseConfig } from './config';
 import type { QueryTracer } from './db';
 import type { MessageHandler, Publisher } from './kafka/port';
 import type { TracePropagator, TracesConfig } from './tracing-config';
+import { formatTraceContext } from './trace-context';
 
 /** What the service asks of tracing; every method passes its input through unchanged when tracing is off. */
 export interface Tracing {
@@ -49,6 +58,8 @@ export interface Tracing {
   instrumentHttp(app: FastifyInstance, skipRoutes: ReadonlySet<string>): void;
   /** For {@link Database}: a span per statement inside a sampled span; undefined when tracing is off. */
   readonly traceQuery?: QueryTracer;
+  /** For the outbox INSERT: the stored form of the active span's context when that span is sampled, else null. */
+  outboxTraceContext(): string | null;
   /** Wraps a Kafka publisher: a producer span per publish, its context injected into each message's headers. */
   publisher(publisher: Publisher): Publisher;
   /** Wraps a Kafka message handler: a consumer span per message, continuing the context in its headers. */
@@ -61,6 +72,7 @@ const DISABLED: Tracing = {
   enabled: false,
   instrumentHttp: () => undefined,
   traceQuery: undefined,
+  outboxTraceContext: () => null,
   publisher: (p) => p,
   handler: (h) => h,
   shutdown: async () => undefined,
@@ -141,6 +153,7 @@ export function createTracing(config: Pick<Config, 'role' | 'traces' | 'database
     enabled: true,
     instrumentHttp: (app, skipRoutes) => instrumentHttp(app, tracer, propagator, skipRoutes),
     traceQuery: config.database ? queryTracer(tracer, config.database) : undefined,
+    outboxTraceContext,
     publisher: (p) => tracedPublisher(p, tracer, propagator),
     handler: (h) => tracedHandler(h, tracer, propagator),
     shutdown: () => (stopped ??= provider.shutdown()),
@@ -247,25 +260,44 @@ function queryTracer(tracer: Tracer, db: DatabaseConfig): QueryTracer {
   };
 }
 
+/**
+ * The active span's context in its stored form. Read from the API's active context: the request's server
+ * span (statement spans are never made active), and nothing outside a request.
+ */
+function outboxTraceContext(): string | null {
+  const span = trace.getSpan(context.active());
+  return span?.isRecording() ? formatTraceContext(span.spanContext()) : null;
+}
+
 function tracedPublisher(publisher: Publisher, tracer: Tracer, propagator: TextMapPropagator): Publisher {
   return {
     connect: () => publisher.connect(),
     disconnect: () => publisher.disconnect(),
     publish: async (topic, messages) => {
       const parent = context.active();
+      const common: Attributes = { 'messaging.system': 'kafka', 'messaging.destination.name': topic };
+      // One creation context per message that continues a stored trace (ended at once: it marks the hand-over).
+      const created = messages.map((m) => {
+        if (!m.traceContext) return undefined;
+        const span = tracer.startSpan(`create ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...common, 'messaging.operation.type': 'create' } }, trace.setSpanContext(ROOT_CONTEXT, m.traceContext));
+        span.end();
+        return trace.setSpan(ROOT_CONTEXT, span);
+      });
+      // Links to the sampled creation contexts only (the SDK keeps at most 128 links per span).
+      const links: Link[] = created.flatMap((c) => {
+        const sc = c && trace.getSpanContext(c);
+        return sc && sc.traceFlags & TraceFlags.SAMPLED ? [{ context: sc }] : [];
+      });
       const span = tracer.startSpan(
         `send ${topic}`,
-        {
-          kind: SpanKind.PRODUCER,
-          attributes: { 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': topic, 'messaging.batch.message_count': messages.length },
-        },
+        { kind: SpanKind.PRODUCER, attributes: { ...common, 'messaging.operation.type': 'send', 'messaging.batch.message_count': messages.length }, links },
         parent,
       );
       const ctx = trace.setSpan(parent, span);
       // Unsampled spans are injected too (flags 00): the consumer then makes the same sampling decision.
-      const stamped = messages.map((m) => {
+      const stamped = messages.map(({ traceContext: _stored, ...m }, i) => {
         const headers: Record<string, string> = { ...(m.headers ?? {}) };
-        propagator.inject(ctx, headers, defaultTextMapSetter);
+        propagator.inject(created[i] ?? ctx, headers, defaultTextMapSetter);
         return { ...m, headers };
       });
       try {

@@ -2,10 +2,12 @@
  * Traces pushed over OTLP/HTTP: with OTEL_EXPORTER_OTLP_ENDPOINT (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)
  * set, a request arrives at a local OTLP receiver as a SERVER span that continues the caller's
  * `traceparent`, with a CLIENT span per PostgreSQL statement under it; the outbox relay's Kafka
- * publish and the worker's handling of the message are one trace. Without the endpoint nothing is sent.
+ * publish and the worker's handling of the message are one trace, and a traced request that writes an
+ * outbox row stores its context there, so the relay and the worker continue the request's trace. Without
+ * the endpoint nothing is sent.
  * The service is the esbuild bundle, as the container runs it.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { backendOtelEnvironment } from '../../constructs/observability/otel-config';
 import type { InProcessKafka } from '../src/kafka/in-process';
@@ -22,6 +24,7 @@ interface ExportedSpan {
   readonly statusCode: number;
   readonly attributes: Record<string, string | number>;
   readonly events: string[];
+  readonly links: Array<{ traceId: string; spanId: string }>;
   readonly resource: Record<string, string | number>;
   readonly scope: string;
 }
@@ -56,6 +59,7 @@ function spans(received: readonly Received[]): ExportedSpan[] {
             statusCode: s.status?.code ?? STATUS_UNSET,
             attributes: attrs(s.attributes),
             events: (s.events ?? []).map((e: { name: string }) => e.name),
+            links: (s.links ?? []).map((l: { traceId: string; spanId: string }) => ({ traceId: l.traceId, spanId: l.spanId })),
             resource,
             scope: ss.scope?.name,
           });
@@ -241,6 +245,7 @@ describe('worker: the outbox relay publish and the handling of the message are o
   let all: ExportedSpan[];
   let kafka: InProcessKafka;
   let messageId: string;
+  let stored: Array<{ trace_context: string | null; published_at: Date | null }>;
 
   beforeAll(async () => {
     const b = loadBundle();
@@ -256,11 +261,14 @@ describe('worker: the outbox relay publish and the handling of the message are o
     await waitFor(() => kafka.records('messages').find((r) => r.value.includes(messageId)), 5_000, 'the message event in Kafka');
     await waitFor(async () => (await kafka.consumer({ groupId: 'connecthub-worker-activity', topics: ['messages'] }).lag()).messages === 0, 5_000, 'the event consumed');
     await Promise.all([worker.shutdown(), api.shutdown()]);
+    stored = (await db.pool.query(`SELECT trace_context, published_at FROM connecthub.outbox WHERE payload->'data'->'message'->>'id' = $1`, [messageId])).rows;
     all = spans(receiver.received);
   });
 
   test('a PRODUCER span per publish, a CONSUMER span continuing it from the message headers, statements under the consumer', () => {
-    const producer = all.find((s) => s.kind === PRODUCER && s.name === 'send messages');
+    // The send span whose context the message carries (the traced request of the first block was relayed too, in a trace of its own).
+    const traceparent = kafka.records('messages').find((r) => r.value.includes(messageId))!.headers.traceparent;
+    const producer = all.find((s) => s.kind === PRODUCER && s.name === 'send messages' && traceparent === `00-${s.traceId}-${s.spanId}-01`);
     expect(producer).toBeDefined();
     expect(producer!.parentSpanId).toBe('');
     expect(producer!.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.operation.type': 'send', 'messaging.destination.name': 'messages' });
@@ -273,11 +281,176 @@ describe('worker: the outbox relay publish and the handling of the message are o
     expect(consumer!.resource['service.name']).toBe('connecthub-worker');
   });
 
+  test('an outbox row written without tracing stores no trace context (NULL) and is relayed as before', () => {
+    expect(stored).toHaveLength(1);
+    expect(stored[0].trace_context).toBeNull();
+    expect(stored[0].published_at).not.toBeNull();
+  });
+
   test('statements outside a span (the relay polling the outbox) make no spans of their own', () => {
     const clients = all.filter((s) => s.kind === CLIENT);
     const parents = new Set(all.filter((s) => s.kind === CONSUMER).map((s) => s.spanId));
     expect(clients.length).toBeGreaterThanOrEqual(1);
     for (const c of clients) expect(parents.has(c.parentSpanId)).toBe(true);
+  });
+});
+
+describe('api request → outbox row → relay → worker: the request\'s trace continues through Kafka', () => {
+  let all: ExportedSpan[];
+  let kafka: InProcessKafka;
+  let invalidMetric: string;
+  const postTrace = { traceId: hex(16), parentId: hex(8) };
+  const tracestate = 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7';
+  const unsampledTrace = hex(16);
+  let postId: string;
+  let unsampledMessageId: string;
+  let untracedMessageId: string;
+  let malformedEventId: string;
+  const outboxRow = async (jsonPath: string, id: string) =>
+    (await db.pool.query<{ trace_context: string | null; published_at: Date | null }>(`SELECT trace_context, published_at FROM connecthub.outbox WHERE payload #>> $1 = $2`, [jsonPath, id])).rows;
+  const record = (topic: string, match: string) => kafka.records(topic).find((r) => r.value.includes(match));
+
+  beforeAll(async () => {
+    const b = loadBundle();
+    kafka = new b.InProcessKafka(3);
+    const worker = await b.startService(
+      b.loadConfig(env('worker', db, prefix, undefined, { CACHE_WARM_INTERVAL_SECONDS: '3600', CACHE_WARM_USERS: '0', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`, OTEL_TRACES_SAMPLER: 'always_on' })),
+      { kafka, host: '127.0.0.1' },
+    );
+    // As the chart runs it: new roots never sampled here (ratio 0), so only the caller's decision counts.
+    const api = await b.startService(
+      b.loadConfig(env('api', db, prefix, jwks, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0', OTEL_PROPAGATORS: 'tracecontext,baggage,xray' })),
+      { host: '127.0.0.1' },
+    );
+    receiver.received.length = 0;
+    const token = jwks.token(alice);
+    const post = await http(api.port, 'POST', '/v1/posts', { token, body: { body: 'traced through kafka' }, headers: { traceparent: `00-${postTrace.traceId}-${postTrace.parentId}-01`, tracestate } });
+    expect(post.status).toBe(201);
+    postId = post.json.post.id;
+    const unsampled = await http(api.port, 'POST', '/v1/messages', { token, body: { recipientId: bob, body: 'not sampled', clientKey: 'trace-key-0003' }, headers: { traceparent: `00-${unsampledTrace}-${hex(8)}-00` } });
+    expect(unsampled.status).toBe(201);
+    unsampledMessageId = unsampled.json.message.id;
+    const untraced = await http(api.port, 'POST', '/v1/messages', { token, body: { recipientId: bob, body: 'no caller trace', clientKey: 'trace-key-0004' } });
+    expect(untraced.status).toBe(201);
+    untracedMessageId = untraced.json.message.id;
+    // A row whose stored value is not a trace context (a foreign writer, a bad edit): published all the same.
+    malformedEventId = randomUUID();
+    await db.pool.query(`INSERT INTO connecthub.outbox (topic, message_key, payload, trace_context) VALUES ('user-activity', $1, $2, $3)`, [
+      alice,
+      JSON.stringify({ eventId: malformedEventId, type: 'follow.deleted', occurredAt: new Date().toISOString(), actorId: alice, data: { followerId: alice, followeeId: bob } }),
+      `00-${'0'.repeat(32)}-${hex(8)}-01`,
+    ]);
+    await waitFor(() => record('feed-updates', postId) && record('messages', unsampledMessageId) && record('messages', untracedMessageId) && record('user-activity', malformedEventId), 10_000, 'the four events in Kafka');
+    const consumer = kafka.consumer({ groupId: 'connecthub-worker-activity', topics: ['feed-updates', 'messages', 'user-activity'] });
+    await waitFor(async () => Object.values(await consumer.lag()).every((n) => n === 0), 10_000, 'the events consumed');
+    invalidMetric = await worker.metrics.registry.metrics();
+    // After the relay stopped: its last round has committed.
+    await Promise.all([worker.shutdown(), api.shutdown()]);
+    all = spans(receiver.received);
+  });
+
+  const serverSpan = () => all.find((s) => s.traceId === postTrace.traceId && s.kind === SERVER)!;
+  const createSpan = () => all.find((s) => s.traceId === postTrace.traceId && s.kind === PRODUCER && s.name === 'create feed-updates')!;
+
+  test('the api stores the sampled request span\'s context (traceparent and tracestate) in the outbox row it writes', async () => {
+    const server = serverSpan();
+    expect(server).toMatchObject({ name: 'POST /v1/posts', parentSpanId: postTrace.parentId });
+    expect(await outboxRow('{data,postId}', postId)).toEqual([{ trace_context: `00-${postTrace.traceId}-${server.spanId}-01 ${tracestate}`, published_at: expect.any(Date) }]);
+  });
+
+  test('the relay makes a PRODUCER "create" span per such message, child of the request\'s span in the worker', () => {
+    const create = createSpan();
+    expect(create).toBeDefined();
+    expect(create.parentSpanId).toBe(serverSpan().spanId);
+    expect(create.resource['service.name']).toBe('connecthub-worker');
+    expect(create.attributes).toMatchObject({ 'messaging.system': 'kafka', 'messaging.operation.type': 'create', 'messaging.destination.name': 'feed-updates' });
+    // The message carries the creation context, tracestate included.
+    expect(record('feed-updates', postId)!.headers).toMatchObject({ traceparent: `00-${postTrace.traceId}-${create.spanId}-01`, tracestate });
+  });
+
+  test('the batch\'s "send" span links to the creation context; the worker\'s handling and its statements are in the request\'s trace', () => {
+    const create = createSpan();
+    const send = all.find((s) => s.kind === PRODUCER && s.name === 'send feed-updates' && s.links.some((l) => l.spanId === create.spanId))!;
+    expect(send).toBeDefined();
+    expect(send.links).toContainEqual({ traceId: postTrace.traceId, spanId: create.spanId });
+    const consumer = all.find((s) => s.kind === CONSUMER && s.name === 'process feed-updates' && s.traceId === postTrace.traceId)!;
+    expect(consumer.parentSpanId).toBe(create.spanId);
+    expect(consumer.statusCode).not.toBe(STATUS_ERROR);
+    const statements = all.filter((s) => s.traceId === postTrace.traceId && s.kind === CLIENT && s.resource['service.name'] === 'connecthub-worker');
+    expect(statements.length).toBeGreaterThanOrEqual(1);
+    for (const s of statements) expect(s.parentSpanId).toBe(consumer.spanId);
+  });
+
+  test('a request the caller did not sample, or with no caller trace at ratio 0, stores NULL; its message continues the relay\'s own send span', async () => {
+    expect(all.filter((s) => s.traceId === unsampledTrace)).toEqual([]);
+    for (const id of [unsampledMessageId, untracedMessageId]) {
+      expect(await outboxRow('{data,message,id}', id)).toEqual([{ trace_context: null, published_at: expect.any(Date) }]);
+      const traceparent = record('messages', id)!.headers.traceparent;
+      const send = all.find((s) => s.kind === PRODUCER && s.name === 'send messages' && traceparent === `00-${s.traceId}-${s.spanId}-01`);
+      expect(send).toBeDefined();
+      expect(send!.parentSpanId).toBe('');
+    }
+    expect(all.filter((s) => s.name === 'create messages')).toEqual([]);
+  });
+
+  test('a malformed stored value is ignored and counted: the row is published under the send span, nothing fails', async () => {
+    expect((await outboxRow('{eventId}', malformedEventId))[0].published_at).not.toBeNull();
+    const traceparent = record('user-activity', malformedEventId)!.headers.traceparent;
+    const send = all.find((s) => s.name === 'send user-activity' && traceparent === `00-${s.traceId}-${s.spanId}-01`);
+    expect(send).toBeDefined();
+    expect(all.filter((s) => s.name === 'create user-activity')).toEqual([]);
+    expect(all.filter((s) => s.traceId === '0'.repeat(32))).toEqual([]);
+    expect(invalidMetric).toMatch(/^outbox_trace_context_invalid_total\{role="worker"\} 1$/m);
+    expect(invalidMetric).toMatch(/^outbox_publish_failures_total\{role="worker"\} 0$/m);
+  });
+});
+
+describe('the stored trace context format', () => {
+  const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const spanId = '00f067aa0ba902b7';
+
+  test('a sampled span context is stored as traceparent, then a space and its tracestate; unsampled or invalid ones as nothing', () => {
+    const b = loadBundle();
+    const state = b.parseTraceContext(`00-${traceId}-${spanId}-01 congo=t61rcWkgMzE,rojo=00f067aa0ba902b7`)!.traceState;
+    expect(b.formatTraceContext({ traceId, spanId, traceFlags: 1, traceState: state })).toBe(`00-${traceId}-${spanId}-01 congo=t61rcWkgMzE,rojo=00f067aa0ba902b7`);
+    expect(b.formatTraceContext({ traceId, spanId, traceFlags: 1 })).toBe(`00-${traceId}-${spanId}-01`);
+    expect(b.formatTraceContext({ traceId, spanId, traceFlags: 0 })).toBeNull();
+    expect(b.formatTraceContext({ traceId: '0'.repeat(32), spanId, traceFlags: 1 })).toBeNull();
+  });
+
+  test('reading accepts exactly that form, within the column\'s bound', () => {
+    const b = loadBundle();
+    expect(b.parseTraceContext(`00-${traceId}-${spanId}-01`)).toEqual({ traceId, spanId, traceFlags: 1, isRemote: true });
+    const withState = b.parseTraceContext(`00-${traceId}-${spanId}-03 a=1, b@vendor=x y ,,`)!;
+    expect(withState.traceFlags).toBe(3);
+    expect(withState.traceState?.get('b@vendor')).toBe('x y');
+    // The longest value kept: 32 members filling the 512 characters of tracestate.
+    const longState = Array.from({ length: 32 }, (_, i) => `k${String(i).padStart(2, '0')}=${'v'.repeat(11)}`).join(',').padEnd(512, 'v');
+    expect(longState).toHaveLength(512);
+    expect(b.parseTraceContext(`00-${traceId}-${spanId}-01 ${longState}`)).toBeDefined();
+    expect(`00-${traceId}-${spanId}-01 ${longState}`).toHaveLength(b.MAX_STORED_TRACE_CONTEXT_LENGTH);
+  });
+
+  test.each([
+    ['empty', ''],
+    ['not a traceparent', 'garbage'],
+    ['upper-case hex', `00-${traceId.toUpperCase()}-${spanId}-01`],
+    ['an unknown version', `01-${traceId}-${spanId}-01`],
+    ['the forbidden version ff', `ff-${traceId}-${spanId}-01`],
+    ['a short trace id', `00-${traceId.slice(2)}-${spanId}-01`],
+    ['an all-zero trace id', `00-${'0'.repeat(32)}-${spanId}-01`],
+    ['an all-zero span id', `00-${traceId}-${'0'.repeat(16)}-01`],
+    ['trailing fields', `00-${traceId}-${spanId}-01-extra`],
+    ['a newline', `00-${traceId}-${spanId}-01\n`],
+    ['an empty tracestate', `00-${traceId}-${spanId}-01 `],
+    ['a tracestate member without =', `00-${traceId}-${spanId}-01 congo`],
+    ['a tracestate key with upper case', `00-${traceId}-${spanId}-01 Congo=1`],
+    ['a tracestate value with =', `00-${traceId}-${spanId}-01 congo=a=b`],
+    ['a duplicate tracestate key', `00-${traceId}-${spanId}-01 congo=1,congo=2`],
+    ['33 tracestate members', `00-${traceId}-${spanId}-01 ${Array.from({ length: 33 }, (_, i) => `k${i}=v`).join(',')}`],
+    ['a tracestate over 512 characters', `00-${traceId}-${spanId}-01 a=${'v'.repeat(255)},b=${'v'.repeat(255)}`],
+  ])('a stored value with %s is rejected', (_what, value) => {
+    expect(loadBundle().parseTraceContext(value)).toBeUndefined();
   });
 });
 

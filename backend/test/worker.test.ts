@@ -1,13 +1,16 @@
 /**
  * The worker role: outbox relay (at least once, ordered per key, a failing publisher loses
- * nothing), the activity consumer (idempotent effects, dead letters) and cache warming.
+ * nothing), the stored trace context of outbox rows (migration 0007; malformed values ignored and
+ * counted), the activity consumer (idempotent effects, dead letters) and cache warming.
  * Kafka is the in-process implementation of the port.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Client, Pool } from 'pg';
 import { Redis } from 'ioredis';
+import { applyMigrations, loadMigrations } from '../../database/migrator';
 import type { RunningService } from '../src/service';
 import type { InProcessKafka as Kafka } from '../src/kafka/in-process';
-import type { Publisher } from '../src/kafka/port';
+import type { OutgoingMessage, Publisher } from '../src/kafka/port';
 import { Bundle, cleanRedis, createTestDb, env, http, Jwks, loadBundle, seedUser, startJwks, TestDb, uniquePrefix, waitFor } from './helpers';
 
 jest.setTimeout(60_000);
@@ -124,6 +127,32 @@ describe('outbox relay', () => {
     await Promise.all([d1.close(), d2.close()]);
   });
 
+  test('stored trace contexts: NULL and malformed values never fail the relay; a valid one goes to the publisher, a malformed one is counted and dropped', async () => {
+    const kafka = new b.InProcessKafka(3);
+    const inner = kafka.publisher();
+    const handed: OutgoingMessage[] = [];
+    const recording: Publisher = { connect: inner.connect, disconnect: inner.disconnect, publish: (topic, messages) => (handed.push(...messages), inner.publish(topic, messages)) };
+    const dbx = database();
+    const metrics = new b.Metrics('worker');
+    const relay = new b.OutboxRelay(dbx, recording, metrics, silent());
+    const traceId = randomBytes(16).toString('hex');
+    const valid = `00-${traceId}-${randomBytes(8).toString('hex')}-01 congo=t61rcWkgMzE`;
+    const values = [null, valid, 'garbage', `00-${traceId.toUpperCase()}-00f067aa0ba902b7-01`, `00-${traceId}-00f067aa0ba902b7-01 Not=valid`];
+    for (const [i, v] of values.entries()) {
+      await db.pool.query(`INSERT INTO connecthub.outbox (topic, message_key, payload, trace_context) VALUES ('messages', 'tc', $1, $2)`, [JSON.stringify({ eventId: randomUUID(), seq: i }), v]);
+    }
+    expect(await relay.runOnce()).toBe(5);
+    expect(await pending()).toBe(0);
+    expect(handed.map((m) => m.traceContext?.traceId)).toEqual([undefined, traceId, undefined, undefined, undefined]);
+    expect(handed[1].traceContext?.traceState?.get('congo')).toBe('t61rcWkgMzE');
+    // Without tracing nothing about the stored context reaches Kafka.
+    expect(kafka.records('messages').map((r) => Object.keys(r.headers))).toEqual(values.map(() => ['outbox-id']));
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^outbox_trace_context_invalid_total\{role="worker"\} 3$/m);
+    expect(text).toMatch(/^outbox_published_total\{role="worker"\} 5$/m);
+    await dbx.close();
+  });
+
   test('lag and pending are measured for autoscaling and alarms', async () => {
     const dbx = database();
     const metrics = new b.Metrics('worker');
@@ -135,6 +164,48 @@ describe('outbox relay', () => {
     const lag = Number(/outbox_lag_seconds\{role="worker"\} ([\d.]+)/.exec(text)![1]);
     expect(lag).toBeGreaterThanOrEqual(42);
     await dbx.close();
+  });
+});
+
+describe('migration 0007: outbox.trace_context', () => {
+  const name = `ch_tracectx_${randomBytes(4).toString('hex')}`;
+  let pool: Pool;
+  const admin = async (sql: string) => {
+    const c = new Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+    await c.connect();
+    await c.query(sql);
+    await c.end();
+  };
+  beforeAll(async () => {
+    await admin(`CREATE DATABASE ${name}`);
+    pool = new Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: name, max: 2 });
+  });
+  afterAll(async () => {
+    pool.on('error', () => undefined);
+    await pool?.end();
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  });
+
+  test('adds a nullable, bounded column without rewriting or scanning the table; existing rows read NULL', async () => {
+    const shipped = loadMigrations();
+    await applyMigrations(pool, { migrations: shipped.filter((m) => m.version < 7) });
+    await pool.query(`INSERT INTO connecthub.outbox (topic, message_key, payload) SELECT 'messages', 'k', jsonb_build_object('seq', g) FROM generate_series(1, 1000) g`);
+    const fileNode = async () => (await pool.query(`SELECT pg_relation_filenode('connecthub.outbox')::text AS n`)).rows[0].n as string;
+    const before = await fileNode();
+    expect((await applyMigrations(pool, { migrations: shipped })).applied.map((m) => m.file)).toContain('0007_outbox_trace_context.sql');
+    // Same file node: no rewrite. NOT VALID: the length check was not proven by a scan (every existing row is NULL).
+    expect(await fileNode()).toBe(before);
+    const column = await pool.query(
+      `SELECT data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = 'connecthub' AND table_name = 'outbox' AND column_name = 'trace_context'`,
+    );
+    expect(column.rows).toEqual([{ data_type: 'text', is_nullable: 'YES', column_default: null }]);
+    const constraint = await pool.query(`SELECT convalidated, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'outbox_trace_context_length'`);
+    expect(constraint.rows).toEqual([{ convalidated: false, def: 'CHECK ((octet_length(trace_context) <= 568)) NOT VALID' }]);
+    expect((await pool.query(`SELECT count(*)::int AS n FROM connecthub.outbox WHERE trace_context IS NULL`)).rows[0].n).toBe(1000);
+    // New rows are checked: the longest stored form fits, one byte more does not.
+    const longest = 'x'.repeat(b.MAX_STORED_TRACE_CONTEXT_LENGTH);
+    await pool.query(`INSERT INTO connecthub.outbox (topic, payload, trace_context) VALUES ('messages', '{}', $1)`, [longest]);
+    await expect(pool.query(`INSERT INTO connecthub.outbox (topic, payload, trace_context) VALUES ('messages', '{}', $1)`, [`${longest}x`])).rejects.toThrow(/outbox_trace_context_length/);
   });
 });
 

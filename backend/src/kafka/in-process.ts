@@ -39,8 +39,8 @@ export class InProcessKafka implements KafkaPort {
   }
 
   /** All records of a topic, partition by partition (for assertions). */
-  records(topic: string): Array<{ partition: number; offset: number; key: string | null; value: string }> {
-    return this.partitionsOf(topic).flatMap((recs, partition) => recs.map((r, offset) => ({ partition, offset, key: r.key, value: r.value })));
+  records(topic: string): Array<{ partition: number; offset: number; key: string | null; value: string; headers: Readonly<Record<string, string>> }> {
+    return this.partitionsOf(topic).flatMap((recs, partition) => recs.map((r, offset) => ({ partition, offset, key: r.key, value: r.value, headers: r.headers })));
   }
 
   append(topic: string, messages: readonly OutgoingMessage[]): void {

@@ -3,12 +3,18 @@
  * depends only on these interfaces; `kafkajs-adapter.ts` implements them for MSK, `in-process.ts`
  * for tests and local runs.
  */
+import type { SpanContext } from '@opentelemetry/api';
 
 export interface OutgoingMessage {
   /** Partitioning key: messages with the same key keep their order. */
   readonly key: string | null;
   readonly value: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * The trace of the write that produced the message (the outbox row's validated `trace_context`). The tracing
+   * wrapper continues it in the message's span and headers; adapters never send it.
+   */
+  readonly traceContext?: SpanContext;
 }
 
 export interface Publisher {

@@ -26,6 +26,8 @@ export interface ApiDeps {
   readonly db: Database;
   readonly redis: RedisClient;
   readonly cache: Cache;
+  /** The trace context stored with each outbox row the api writes (`Tracing.outboxTraceContext`). */
+  readonly outboxTraceContext?: () => string | null;
 }
 
 function principal(req: { principal?: Principal }): Principal {
@@ -36,7 +38,7 @@ function principal(req: { principal?: Principal }): Principal {
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   const { config, db, redis, cache, log } = deps;
   const auth = new Authenticator(config.jwt!);
-  const store = new Store(db);
+  const store = new Store(db, deps.outboxTraceContext);
   const queries = new CachedQueries(cache, store, { feed: config.feedCacheTtlSeconds, query: config.queryCacheTtlSeconds });
   const sendCached = (reply: { header: (k: string, v: string) => unknown; type: (t: string) => unknown }, r: { json: string; result: CacheResult }) => {
     reply.header('x-cache', r.result);

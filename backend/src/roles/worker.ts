@@ -14,17 +14,18 @@ import { CachedQueries } from '../queries';
 import type { Cache } from '../cache';
 import { Store } from '../store';
 import { DomainEvent, RealtimeEvent, userChannel } from '../events';
+import { parseTraceContext } from '../trace-context';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Selects a batch of unpublished rows no other relay holds, skipping rows whose key has an older unpublished row outside the batch. */
 const CLAIM_SQL = `
 WITH batch AS (
-  SELECT id, topic, message_key, payload FROM connecthub.outbox
+  SELECT id, topic, message_key, payload, trace_context FROM connecthub.outbox
    WHERE published_at IS NULL ORDER BY id LIMIT $1
    FOR UPDATE SKIP LOCKED
 )
-SELECT b.id, b.topic, b.message_key, b.payload::text AS payload FROM batch b
+SELECT b.id, b.topic, b.message_key, b.payload::text AS payload, b.trace_context FROM batch b
  WHERE NOT EXISTS (
    SELECT 1 FROM connecthub.outbox o
     WHERE o.published_at IS NULL AND o.id < b.id AND o.topic = b.topic
@@ -43,7 +44,8 @@ export interface RelayOptions {
  * after Kafka acknowledged them. A failed publish rolls back: the rows stay unpublished and are
  * retried (at least once; a batch that was partly written before the failure is written again).
  * Per-key order across relays holds because a row is skipped while an older row with the same key
- * is unpublished and held by someone else.
+ * is unpublished and held by someone else. A row's stored trace context goes with its message to the
+ * publisher (whose tracing wrapper continues it); a malformed one is counted and left out.
  */
 export class OutboxRelay {
   private running = false;
@@ -67,22 +69,33 @@ export class OutboxRelay {
   /** Publishes one batch; returns how many rows were published (throws when the publish failed). */
   async runOnce(): Promise<number> {
     return this.db.transaction(async (c) => {
-      const { rows } = await c.query<{ id: string; topic: string; message_key: string | null; payload: string }>(CLAIM_SQL, [this.batchSize]);
+      const { rows } = await c.query<{ id: string; topic: string; message_key: string | null; payload: string; trace_context: string | null }>(CLAIM_SQL, [this.batchSize]);
       if (rows.length === 0) return 0;
+      // A malformed stored context is ignored (the message is published without it), never a reason to fail the batch.
+      const malformed: string[] = [];
+      const traced = rows.map((r) => {
+        if (r.trace_context === null) return undefined;
+        const parsed = parseTraceContext(r.trace_context);
+        if (!parsed) malformed.push(r.id);
+        return parsed;
+      });
       // Consecutive runs per topic keep the id order within each key.
       let i = 0;
       while (i < rows.length) {
         let j = i;
         while (j < rows.length && rows[j].topic === rows[i].topic) j++;
-        const run = rows.slice(i, j);
         await this.publisher.publish(
           rows[i].topic,
-          run.map((r) => ({ key: r.message_key, value: r.payload, headers: { 'outbox-id': r.id } })),
+          rows.slice(i, j).map((r, k) => ({ key: r.message_key, value: r.payload, headers: { 'outbox-id': r.id }, traceContext: traced[i + k] })),
         );
         i = j;
       }
       await c.query('UPDATE connecthub.outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
       this.metrics.outboxPublished.inc(rows.length);
+      if (malformed.length > 0) {
+        this.metrics.outboxTraceContextInvalid.inc(malformed.length);
+        this.log.warn({ outboxIds: malformed.slice(0, 10), count: malformed.length }, 'ignored malformed trace_context values of published outbox rows');
+      }
       return rows.length;
     });
   }
