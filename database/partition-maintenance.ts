@@ -499,7 +499,8 @@ export async function archiveDetachedPartition(
     if (done.has(slice)) continue;
     if (!mayStart(longestMs)) return inProgress();
     const firstBlock = (slice - 1) * plan.blocksPerSlice;
-    // The last slice also takes every block past the plan, so no row can fall outside all slices.
+    // The last slice ends at the table's end; at least one block, so an empty table still gets its (empty) slice.
+    // Rows past the planned blocks cannot appear (the trigger); if they did, the final count would refuse the drop.
     const endBlock = slice === plan.sliceCount ? Math.max(plan.totalBlocks, firstBlock + 1) : firstBlock + plan.blocksPerSlice;
     const started = Date.now();
     const record = await storeVerifiedSlice(client, table, slice, { firstBlock, endBlock }, sink, options.fetchSize ?? 5000);
