@@ -4,15 +4,21 @@
  * 1. `partman.run_maintenance()` makes the next monthly partitions (premake) and, by retention,
  *    detaches expired ones into the `connecthub_archive` schema (never drops them:
  *    `retention_keep_table = true`, `retention_schema = 'connecthub_archive'`).
- * 2. Every table in `connecthub_archive` is exported as gzip'd JSON lines (one `row_to_json` object
- *    per row) inside a REPEATABLE READ snapshot, counting rows and hashing the uncompressed and the
- *    compressed bytes, and STREAMED into the archive sink as it is produced (S3: a multipart upload, one
- *    part in memory at a time) — never staged on local disk, so a month of any size fits a Lambda.
- * 3. The stored object is READ BACK and checked: its size and SHA-256 must equal the compressed bytes
- *    sent, its line count the table's row count and its uncompressed SHA-256 the one computed while exporting.
- * 4. A manifest (`<name>.manifest.json`) is written next to it, then the table is dropped under an
- *    ACCESS EXCLUSIVE lock after checking that its row count has not changed.
- * Any failure keeps the table and is reported; the next run tries again.
+ * 2. Every table in `connecthub_archive` is archived in SLICES, resumably, across as many runs as it takes:
+ *    a plan cuts the table into ranges of physical blocks (ctid ranges, about `sliceRows` rows each; a TID range
+ *    scan reads only those blocks, where a range of created_at would scan the whole month: no index leads with it)
+ *    and a trigger refuses writes to the table from then on, so slices read at different times add up to the table.
+ * 3. Each slice is exported as gzip'd JSON lines (one `row_to_json` object per row) inside a REPEATABLE READ
+ *    snapshot and STREAMED into the archive sink under a key that sorts (`.../part-000001.jsonl.gz`; S3: a
+ *    multipart upload, one part in memory at a time), then READ BACK and checked (size, both SHA-256s, line count),
+ *    and only then recorded in `connecthub_maintenance.archive_slice`. A slice stored but not recorded (a crash,
+ *    a timeout) is exported again to the same key, replacing the object.
+ * 4. A time budget: no slice is started when the run's remaining time is below the safety margin plus the longest
+ *    slice so far; the next run resumes after the last recorded slice.
+ * 5. When every slice is recorded: under an ACCESS EXCLUSIVE lock the table's row count must equal the sum of the
+ *    slices' rows; then the manifest (`.../manifest.json`: every slice with rows and SHA-256s) is written, the table
+ *    dropped and its progress deleted in one transaction.
+ * Any failure keeps the table and the recorded progress, and is reported; the next run carries on.
  */
 import { createHash, Hash } from 'node:crypto';
 import { once } from 'node:events';
@@ -28,6 +34,9 @@ export const ARCHIVE_SCHEMA = 'connecthub_archive';
 /** Advisory lock key of maintenance runs (ASCII "chmaint" as a bigint): overlapping runs skip. */
 export const MAINTENANCE_LOCK_KEY = '27980841689378420';
 
+const DEFAULT_SLICE_ROWS = 1_000_000;
+const DEFAULT_SAFETY_MARGIN_MS = 120_000;
+
 /** Options of {@link runMaintenance}. */
 export interface MaintenanceOptions {
   /** Where archived partitions go. */
@@ -38,23 +47,49 @@ export interface MaintenanceOptions {
   readonly outboxRetentionDays?: number;
   /** Delete message idempotency guards older than this many days; 0 disables. @default 30 */
   readonly idempotencyRetentionDays?: number;
+  /**
+   * Target rows per archive slice (one object each). The slice is cut in whole blocks from the table's statistics,
+   * so a slice holds about this many rows. @default 1000000
+   */
+  readonly sliceRows?: number;
+  /**
+   * Milliseconds this run may still take, asked before each slice (the Lambda passes
+   * `context.getRemainingTimeInMillis`). @default no time limit
+   */
+  readonly remainingTimeMs?: () => number;
+  /**
+   * No slice is started (and no partition's final count) when less than this margin plus the longest slice so far
+   * (plus the expected count time) remains. @default 120000 (2 minutes)
+   */
+  readonly safetyMarginMs?: number;
   /** Progress messages. @default no logging */
   readonly log?: (message: string) => void;
 }
 
-/** One partition archived and dropped. */
+/** One partition whose slices are all archived and verified, and which was dropped. */
 export interface ArchivedPartition {
   /** `connecthub_archive.posts_p2024_01` */
   readonly table: string;
-  /** Where the export is, e.g. `s3://bucket/prefix/connecthub/posts/posts_p2024_01.jsonl.gz`. */
+  /** The manifest, e.g. `s3://bucket/prefix/connecthub/posts/posts_p2024_01/manifest.json`. */
   readonly location: string;
   readonly rows: number;
-  /** SHA-256 (hex) of the uncompressed JSON lines. */
-  readonly sha256: string;
-  /** Size of the gzip'd export (the stored object). */
+  /** Objects (slices) the rows are in. */
+  readonly slices: number;
+  /** Size of all gzip'd slices. */
   readonly bytes: number;
-  /** SHA-256 (hex) of the gzip'd export (the stored object's bytes). */
-  readonly compressedSha256: string;
+  /** SHA-256 (hex) of the manifest as stored. */
+  readonly manifestSha256: string;
+}
+
+/** A partition partly archived when the run's time budget ran out; the next run resumes it. */
+export interface PartitionInProgress {
+  /** `connecthub_archive.messages_p2024_01` */
+  readonly table: string;
+  /** Slices stored and verified so far (by this and earlier runs). */
+  readonly slicesDone: number;
+  readonly slices: number;
+  /** Rows in the verified slices. */
+  readonly rowsDone: number;
 }
 
 /** What {@link runMaintenance} did. */
@@ -66,6 +101,12 @@ export interface MaintenanceReport {
   /** Partitions that pg_partman detached in this run (`connecthub_archive.posts_p2024_01`). */
   readonly partitionsDetached: string[];
   readonly archived: ArchivedPartition[];
+  /** Partitions left partly archived because the time budget ran out (not a failure). */
+  readonly inProgress: PartitionInProgress[];
+  /** Slices this run stored and verified. */
+  readonly slicesStored: number;
+  /** True when the time budget stopped the archival; partitions not reached wait for the next run. */
+  readonly outOfTime: boolean;
   /** Detached partitions that could not be archived (they were kept), and a failed `partman.run_maintenance()`. */
   readonly failed: Array<{ readonly table: string; readonly error: string }>;
   /** Rows found in each default partition (rows outside every monthly range; should be 0). */
@@ -120,11 +161,27 @@ export async function detachedPartitions(client: Queryable | Pool): Promise<stri
   return res.rows.map((r) => r.relname);
 }
 
-/** Archive key of a detached partition: `connecthub/posts/posts_p2024_01.jsonl.gz`. */
-export function archiveKeyFor(tableName: string): string {
+/** Schema of the archival progress tables (migration 0008). */
+export const MAINTENANCE_SCHEMA = 'connecthub_maintenance';
+
+/** Name of the trigger that refuses writes to a partition while it is archived in slices. */
+const FREEZE_TRIGGER = 'connecthub_archiving_refuse_writes';
+
+/** Key prefix of a detached partition's archive: `connecthub/posts/posts_p2024_01/`. */
+export function archivePrefixFor(tableName: string): string {
   const m = /^(.*?)_p\d{4}/.exec(tableName);
   const parent = m ? m[1] : 'other';
-  return `connecthub/${parent}/${tableName}.jsonl.gz`;
+  return `connecthub/${parent}/${tableName}/`;
+}
+
+/** Key of slice `slice` (from 1): `connecthub/posts/posts_p2024_01/part-000001.jsonl.gz` (zero-padded, so keys sort). */
+export function sliceKeyFor(tableName: string, slice: number): string {
+  return `${archivePrefixFor(tableName)}part-${String(slice).padStart(6, '0')}.jsonl.gz`;
+}
+
+/** Key of a partition's manifest: `connecthub/posts/posts_p2024_01/manifest.json`. */
+export function manifestKeyFor(tableName: string): string {
+  return `${archivePrefixFor(tableName)}manifest.json`;
 }
 
 interface ExportResult {
@@ -134,7 +191,8 @@ interface ExportResult {
   readonly compressedSha256: string;
   readonly minCreatedAt: string | null;
   readonly maxCreatedAt: string | null;
-  readonly columns: Array<{ name: string; type: string }>;
+  /** Milliseconds the slice's count took (the final whole-table count is estimated from their sum). */
+  readonly scanMs: number;
 }
 
 /** Passes bytes through, counting and hashing them. */
@@ -153,12 +211,29 @@ class ByteTally extends Transform {
   }
 }
 
+async function tableColumns(client: Queryable, qualified: string): Promise<Array<{ name: string; type: string }>> {
+  const cols = await client.query<{ name: string; type: string }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+       FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
+    [qualified],
+  );
+  return cols.rows;
+}
+
+/** A slice: blocks `firstBlock` (inclusive) to `endBlock` (exclusive) of the table. */
+interface BlockRange {
+  readonly firstBlock: number;
+  readonly endBlock: number;
+}
+
 /**
- * Exports `connecthub_archive.<table>` as gzip'd JSON lines, in one snapshot, streaming it into `sink` under `key`
- * while it is produced. The snapshot's transaction stays open until the last row is handed to the sink (backpressure:
- * rows are fetched only as fast as the sink stores them).
+ * Exports the rows of `connecthub_archive.<table>` in a block range as gzip'd JSON lines, in one snapshot, streaming
+ * them into `sink` under `key` while they are produced. The snapshot's transaction stays open until the last row is
+ * handed to the sink (backpressure: rows are fetched only as fast as the sink stores them).
  */
-async function exportTable(client: Queryable, table: string, sink: ArchiveSink, key: string, fetchSize: number): Promise<ExportResult> {
+async function exportSlice(
+  client: Queryable, table: string, range: BlockRange, sink: ArchiveSink, key: string, fetchSize: number,
+): Promise<ExportResult> {
   const qualified = `${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(table)}`;
   const hash = createHash('sha256');
   const gzip = createGzip();
@@ -174,16 +249,16 @@ async function exportTable(client: Queryable, table: string, sink: ArchiveSink, 
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     // JSON timestamps in UTC, whatever the session default is.
     await client.query(`SET LOCAL TIME ZONE 'UTC'`);
-    const cols = await client.query<{ name: string; type: string }>(
-      `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
-         FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-      [qualified],
-    );
-    const hasCreatedAt = cols.rows.some((c) => c.name === 'created_at');
+    const cols = await tableColumns(client, qualified);
+    const hasCreatedAt = cols.some((c) => c.name === 'created_at');
+    // A TID range scan: only the slice's blocks are read.
+    const where = `WHERE t.ctid >= '(${range.firstBlock},0)'::tid AND t.ctid < '(${range.endBlock},0)'::tid`;
+    const scanStart = Date.now();
     const stats = await client.query<{ rows: string; min: string | null; max: string | null }>(
-      `SELECT count(*) AS rows, ${hasCreatedAt ? 'min(created_at)::text AS min, max(created_at)::text AS max' : 'NULL AS min, NULL AS max'} FROM ${qualified}`,
+      `SELECT count(*) AS rows, ${hasCreatedAt ? 'min(t.created_at)::text AS min, max(t.created_at)::text AS max' : 'NULL AS min, NULL AS max'} FROM ${qualified} t ${where}`,
     );
-    await client.query(`DECLARE archive_export NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS line FROM ${qualified} t`);
+    const scanMs = Date.now() - scanStart;
+    await client.query(`DECLARE archive_export NO SCROLL CURSOR FOR SELECT row_to_json(t)::text AS line FROM ${qualified} t ${where}`);
     for (;;) {
       const batch = await client.query<{ line: string }>(`FETCH FORWARD ${fetchSize} FROM archive_export`);
       if (batch.rows.length === 0) break;
@@ -199,7 +274,7 @@ async function exportTable(client: Queryable, table: string, sink: ArchiveSink, 
     const { bytes: storedBytes } = await stored;
     const expected = Number(stats.rows[0].rows);
     if (lines !== expected) {
-      throw new Error(`export wrote ${lines} rows but the table has ${expected}`);
+      throw new Error(`export wrote ${lines} rows but blocks ${range.firstBlock}-${range.endBlock - 1} of the table hold ${expected}`);
     }
     if (storedBytes !== tally.bytes) {
       throw new Error(`the archive sink stored ${storedBytes} bytes of ${tally.bytes} exported to ${sink.locationOf(key)}`);
@@ -211,7 +286,7 @@ async function exportTable(client: Queryable, table: string, sink: ArchiveSink, 
       compressedSha256: tally.digest(),
       minCreatedAt: stats.rows[0].min,
       maxCreatedAt: stats.rows[0].max,
-      columns: cols.rows,
+      scanMs,
     };
   } catch (e) {
     // The sink tore the stream down first (e.g. an upload failed): its error is the cause, not the closed stream.
@@ -251,18 +326,130 @@ export async function readBackArchive(sink: ArchiveSink, key: string): Promise<R
   return { rows, sha256: hash.digest('hex'), bytes: stored.bytes, compressedSha256: stored.digest() };
 }
 
+/** How a detached partition is cut into slices (a row of `connecthub_maintenance.archive_plan`). */
+interface ArchivePlan {
+  readonly totalBlocks: number;
+  readonly blocksPerSlice: number;
+  readonly sliceCount: number;
+}
+
+/** A verified slice (a row of `connecthub_maintenance.archive_slice`). */
+interface SliceRecord extends BlockRange {
+  readonly slice: number;
+  readonly key: string;
+  readonly rows: number;
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly compressedSha256: string;
+  readonly minCreatedAt: string | null;
+  readonly maxCreatedAt: string | null;
+  readonly scanMs: number;
+}
+
+/** Options of {@link archiveDetachedPartition}. */
+export interface ArchivePartitionOptions {
+  /** Rows fetched per round trip while exporting. @default 5000 */
+  readonly fetchSize?: number;
+  /** Target rows per slice. @default 1000000 */
+  readonly sliceRows?: number;
+  /**
+   * Asked before each slice and before the final count: may work that is expected to take `expectedMs` start?
+   * @default always
+   */
+  readonly mayStart?: (expectedMs: number) => boolean;
+  /** Called after each slice is stored, verified and recorded. @default nothing */
+  readonly onSliceStored?: () => void;
+  /** Progress messages. @default no logging */
+  readonly log?: (message: string) => void;
+}
+
+/** Result of {@link archiveDetachedPartition}: dropped, or left for a later run. */
+export type PartitionArchival =
+  | ({ readonly status: 'archived' } & ArchivedPartition)
+  | ({ readonly status: 'in-progress' } & PartitionInProgress);
+
+/** Current size and physical file of a table; runs ANALYZE first when it has no statistics yet. */
+async function tableShape(client: Queryable, qualified: string): Promise<{ relfilenode: number; blocks: number; rowsPerBlock: number }> {
+  const read = () => client.query<{ relfilenode: number; blocks: string; reltuples: number; relpages: number }>(
+    `SELECT c.relfilenode, pg_relation_size(c.oid) / current_setting('block_size')::bigint AS blocks, c.reltuples, c.relpages
+       FROM pg_class c WHERE c.oid = $1::regclass`,
+    [qualified],
+  );
+  let row = (await read()).rows[0];
+  if (row.reltuples < 0 || (row.relpages === 0 && Number(row.blocks) > 0)) {
+    await client.query(`ANALYZE ${qualified}`);
+    row = (await read()).rows[0];
+  }
+  const rowsPerBlock = row.relpages > 0 && row.reltuples > 0 ? row.reltuples / row.relpages : 1;
+  return { relfilenode: Number(row.relfilenode), blocks: Number(row.blocks), rowsPerBlock };
+}
+
 /**
- * Archives one detached partition: export, store, read back and verify, write the manifest, drop.
- * Throws (and keeps the table) when any step fails.
+ * The partition's slice plan: the recorded one, or a new one (recorded together with the write-refusing trigger).
+ * A recorded plan no longer matching the table (rewritten by VACUUM FULL, or grown) is discarded with its progress:
+ * its block ranges no longer hold the same rows.
  */
-export async function archiveDetachedPartition(
-  client: Queryable,
-  table: string,
-  sink: ArchiveSink,
-  options: { fetchSize?: number } = {},
-): Promise<ArchivedPartition> {
-  const key = archiveKeyFor(table);
-  const exported = await exportTable(client, table, sink, key, options.fetchSize ?? 5000);
+async function slicePlan(client: Queryable, table: string, sliceRows: number, log: (m: string) => void): Promise<ArchivePlan> {
+  const qualified = `${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(table)}`;
+  const shape = await tableShape(client, qualified);
+  const recorded = await client.query<{ relfilenode: number; total_blocks: string; blocks_per_slice: string; slice_count: number }>(
+    `SELECT relfilenode, total_blocks, blocks_per_slice, slice_count FROM ${MAINTENANCE_SCHEMA}.archive_plan WHERE table_name = $1`,
+    [table],
+  );
+  const plan = recorded.rows[0];
+  if (plan && Number(plan.relfilenode) === shape.relfilenode && Number(plan.total_blocks) === shape.blocks) {
+    return { totalBlocks: shape.blocks, blocksPerSlice: Number(plan.blocks_per_slice), sliceCount: plan.slice_count };
+  }
+  const blocksPerSlice = Math.max(1, Math.floor(sliceRows / Math.max(shape.rowsPerBlock, 1)));
+  const sliceCount = Math.max(1, Math.ceil(shape.blocks / blocksPerSlice));
+  await client.query('BEGIN');
+  try {
+    if (plan) {
+      log(`${ARCHIVE_SCHEMA}.${table} changed since its slices were planned (file ${plan.relfilenode} → ${shape.relfilenode}, ` +
+        `${plan.total_blocks} → ${shape.blocks} blocks): archiving it again from the first slice`);
+      await client.query(`DELETE FROM ${MAINTENANCE_SCHEMA}.archive_plan WHERE table_name = $1`, [table]);
+    }
+    await client.query(
+      `CREATE OR REPLACE TRIGGER ${FREEZE_TRIGGER} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${qualified}
+         FOR EACH STATEMENT EXECUTE FUNCTION ${MAINTENANCE_SCHEMA}.refuse_writes_while_archiving()`,
+    );
+    await client.query(
+      `INSERT INTO ${MAINTENANCE_SCHEMA}.archive_plan (table_name, relfilenode, total_blocks, blocks_per_slice, slice_count) VALUES ($1, $2, $3, $4, $5)`,
+      [table, shape.relfilenode, shape.blocks, blocksPerSlice, sliceCount],
+    );
+    await client.query('COMMIT');
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+  log(`${ARCHIVE_SCHEMA}.${table}: ${shape.blocks} blocks planned as ${sliceCount} slices of ${blocksPerSlice} blocks (~${sliceRows} rows)`);
+  return { totalBlocks: shape.blocks, blocksPerSlice, sliceCount };
+}
+
+async function recordedSlices(client: Queryable, table: string): Promise<SliceRecord[]> {
+  const res = await client.query<{
+    slice: number; first_block: string; end_block: string; object_key: string; rows: string; sha256: string;
+    compressed_bytes: string; compressed_sha256: string; min_created_at: string | null; max_created_at: string | null; scan_ms: number;
+  }>(
+    `SELECT slice, first_block, end_block, object_key, rows, sha256, compressed_bytes, compressed_sha256,
+            to_char(min_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS min_created_at,
+            to_char(max_created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS max_created_at, scan_ms
+       FROM ${MAINTENANCE_SCHEMA}.archive_slice WHERE table_name = $1 ORDER BY slice`,
+    [table],
+  );
+  return res.rows.map((r) => ({
+    slice: r.slice, firstBlock: Number(r.first_block), endBlock: Number(r.end_block), key: r.object_key, rows: Number(r.rows),
+    sha256: r.sha256, bytes: Number(r.compressed_bytes), compressedSha256: r.compressed_sha256,
+    minCreatedAt: r.min_created_at, maxCreatedAt: r.max_created_at, scanMs: r.scan_ms,
+  }));
+}
+
+/** Exports one slice, reads it back and checks it; throws when anything differs. */
+async function storeVerifiedSlice(
+  client: Queryable, table: string, slice: number, range: BlockRange, sink: ArchiveSink, fetchSize: number,
+): Promise<SliceRecord> {
+  const key = sliceKeyFor(table, slice);
+  const exported = await exportSlice(client, table, range, sink, key, fetchSize);
   const readBack = await readBackArchive(sink, key);
   if (
     readBack.rows !== exported.rows || readBack.sha256 !== exported.sha256 ||
@@ -273,44 +460,109 @@ export async function archiveDetachedPartition(
         `${readBack.bytes} bytes stored), exported ${exported.rows} rows (sha256 ${exported.sha256.slice(0, 12)}…, ${exported.bytes} bytes)`,
     );
   }
-  const manifest = {
-    format: 'jsonl+gzip',
-    description: 'one JSON object per line (PostgreSQL row_to_json, timestamps in UTC); sha256 is of the uncompressed lines',
-    source: `${ARCHIVE_SCHEMA}.${table}`,
-    object: sink.locationOf(key),
-    rows: exported.rows,
-    sha256: exported.sha256,
-    compressedBytes: exported.bytes,
-    compressedSha256: exported.compressedSha256,
-    minCreatedAt: exported.minCreatedAt,
-    maxCreatedAt: exported.maxCreatedAt,
-    columns: exported.columns,
-    archivedAt: new Date().toISOString(),
-  };
-  await sink.putText(key.replace(/\.jsonl\.gz$/, '.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`, 'application/json');
+  const record: SliceRecord = { slice, ...range, key, ...exported };
+  await client.query(
+    `INSERT INTO ${MAINTENANCE_SCHEMA}.archive_slice (table_name, slice, first_block, end_block, object_key, rows, sha256,
+            compressed_bytes, compressed_sha256, min_created_at, max_created_at, scan_ms)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+    [table, slice, range.firstBlock, range.endBlock, key, record.rows, record.sha256, record.bytes, record.compressedSha256,
+      record.minCreatedAt, record.maxCreatedAt, record.scanMs],
+  );
+  return record;
+}
 
+/**
+ * Archives one detached partition, resuming where earlier runs stopped: plans its slices (once), stores and verifies
+ * each slice not yet recorded, and when all are recorded checks the row count, writes the manifest and drops the
+ * table. Returns `in-progress` when `mayStart` declines the next step. Throws (keeping the table and every slice
+ * recorded so far) when any step fails.
+ */
+export async function archiveDetachedPartition(
+  client: Queryable,
+  table: string,
+  sink: ArchiveSink,
+  options: ArchivePartitionOptions = {},
+): Promise<PartitionArchival> {
+  const log = options.log ?? (() => undefined);
+  const mayStart = options.mayStart ?? (() => true);
   const qualified = `${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(table)}`;
+  const plan = await slicePlan(client, table, options.sliceRows ?? DEFAULT_SLICE_ROWS, log);
+  const slices = await recordedSlices(client, table);
+  const done = new Set(slices.map((s) => s.slice));
+  let longestMs = 0;
+  const inProgress = (): PartitionArchival => ({
+    status: 'in-progress', table: `${ARCHIVE_SCHEMA}.${table}`,
+    slicesDone: slices.length, slices: plan.sliceCount, rowsDone: slices.reduce((n, s) => n + s.rows, 0),
+  });
+
+  for (let slice = 1; slice <= plan.sliceCount; slice++) {
+    if (done.has(slice)) continue;
+    if (!mayStart(longestMs)) return inProgress();
+    const firstBlock = (slice - 1) * plan.blocksPerSlice;
+    // The last slice ends at the table's end; at least one block, so an empty table still gets its (empty) slice.
+    // Rows past the planned blocks cannot appear (the trigger); if they did, the final count would refuse the drop.
+    const endBlock = slice === plan.sliceCount ? Math.max(plan.totalBlocks, firstBlock + 1) : firstBlock + plan.blocksPerSlice;
+    const started = Date.now();
+    const record = await storeVerifiedSlice(client, table, slice, { firstBlock, endBlock }, sink, options.fetchSize ?? 5000);
+    longestMs = Math.max(longestMs, Date.now() - started);
+    slices.push(record);
+    options.onSliceStored?.();
+    log(`${ARCHIVE_SCHEMA}.${table}: slice ${slice}/${plan.sliceCount} (${record.rows} rows) stored and verified at ${sink.locationOf(record.key)}`);
+  }
+  // From the table, so the manifest holds exactly what was recorded (timestamps in one format).
+  slices.splice(0, slices.length, ...(await recordedSlices(client, table)));
+
+  // The final count reads the whole table: about as long as the slices' counts together.
+  if (!mayStart(slices.reduce((n, s) => n + s.scanMs, 0))) return inProgress();
+  const rows = slices.reduce((n, s) => n + s.rows, 0);
+  const bytes = slices.reduce((n, s) => n + s.bytes, 0);
+  const manifestKey = manifestKeyFor(table);
   await client.query('BEGIN');
   try {
     await client.query(`LOCK TABLE ${qualified} IN ACCESS EXCLUSIVE MODE`);
     const now = await client.query<{ rows: string }>(`SELECT count(*) AS rows FROM ${qualified}`);
-    if (Number(now.rows[0].rows) !== exported.rows) {
-      throw new Error(`${qualified} changed during the export (${now.rows[0].rows} rows now, ${exported.rows} archived); not dropped`);
+    if (Number(now.rows[0].rows) !== rows) {
+      throw new Error(`${ARCHIVE_SCHEMA}.${table} has ${now.rows[0].rows} rows but its ${slices.length} verified slices hold ${rows}; not dropped`);
     }
+    const manifest = {
+      format: 'jsonl+gzip',
+      description: 'one JSON object per line (PostgreSQL row_to_json, timestamps in UTC) in each slice; sha256 is of the uncompressed lines, compressedSha256 of the object',
+      source: `${ARCHIVE_SCHEMA}.${table}`,
+      slicing: `ranges of ${plan.blocksPerSlice} blocks (ctid) of ${plan.totalBlocks}; rows within a slice are in physical order`,
+      rows,
+      compressedBytes: bytes,
+      minCreatedAt: minOf(slices.map((s) => s.minCreatedAt)),
+      maxCreatedAt: maxOf(slices.map((s) => s.maxCreatedAt)),
+      columns: await tableColumns(client, qualified),
+      slices: slices.map((s) => ({
+        object: sink.locationOf(s.key), key: s.key, rows: s.rows, sha256: s.sha256, compressedBytes: s.bytes,
+        compressedSha256: s.compressedSha256, minCreatedAt: s.minCreatedAt, maxCreatedAt: s.maxCreatedAt,
+        blocks: [s.firstBlock, s.endBlock],
+      })),
+      archivedAt: new Date().toISOString(),
+    };
+    const text = `${JSON.stringify(manifest, null, 2)}\n`;
+    // Written before the drop commits: a dropped partition always has its manifest.
+    await sink.putText(manifestKey, text, 'application/json');
     await client.query(`DROP TABLE ${qualified}`);
+    await client.query(`DELETE FROM ${MAINTENANCE_SCHEMA}.archive_plan WHERE table_name = $1`, [table]);
     await client.query('COMMIT');
+    return {
+      status: 'archived', table: `${ARCHIVE_SCHEMA}.${table}`, location: sink.locationOf(manifestKey),
+      rows, slices: slices.length, bytes, manifestSha256: createHash('sha256').update(text).digest('hex'),
+    };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
-  return {
-    table: `${ARCHIVE_SCHEMA}.${table}`,
-    location: sink.locationOf(key),
-    rows: exported.rows,
-    sha256: exported.sha256,
-    bytes: exported.bytes,
-    compressedSha256: exported.compressedSha256,
-  };
+}
+
+/** Earliest/latest of ISO 8601 UTC timestamps of one fixed width, which sort as strings. */
+function minOf(values: Array<string | null>): string | null {
+  return values.filter((v): v is string => v !== null).sort()[0] ?? null;
+}
+function maxOf(values: Array<string | null>): string | null {
+  return values.filter((v): v is string => v !== null).sort().pop() ?? null;
 }
 
 async function deleteInBatches(client: Queryable, sql: string, days: number): Promise<number> {
@@ -334,6 +586,13 @@ function checkOptions(options: MaintenanceOptions): void {
   if (options.fetchSize !== undefined && (!Number.isInteger(options.fetchSize) || options.fetchSize < 1)) {
     problems.push(`fetchSize ${options.fetchSize} is not allowed: must be a whole number ≥ 1`);
   }
+  if (options.sliceRows !== undefined && (!Number.isInteger(options.sliceRows) || options.sliceRows < 1)) {
+    problems.push(`sliceRows ${options.sliceRows} is not allowed: must be a whole number ≥ 1`);
+  }
+  nonNegativeInt('safetyMarginMs', options.safetyMarginMs);
+  if (options.remainingTimeMs !== undefined && typeof options.remainingTimeMs !== 'function') {
+    problems.push('remainingTimeMs is not allowed: must be a function returning the milliseconds left (e.g. context.getRemainingTimeInMillis)');
+  }
   if (problems.length > 0) throw new Error(`invalid maintenance options: ${problems.join('; ')}`);
 }
 
@@ -349,6 +608,9 @@ export async function runMaintenance(target: Pool | Queryable, options: Maintena
     partitionsCreated: [],
     partitionsDetached: [],
     archived: [],
+    inProgress: [],
+    slicesStored: 0,
+    outOfTime: false,
     failed: [],
     defaultPartitionRows: {},
     outboxRowsDeleted: 0,
@@ -385,15 +647,35 @@ export async function runMaintenance(target: Pool | Queryable, options: Maintena
       report.defaultPartitionRows[def.name] = Number(res.rows[0].n);
     }
 
+    const remaining = options.remainingTimeMs;
+    const margin = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+    const mayStart = (expectedMs: number): boolean => {
+      if (remaining === undefined || remaining() >= margin + expectedMs) return true;
+      report.outOfTime = true;
+      return false;
+    };
     for (const table of waiting) {
+      if (report.outOfTime) {
+        log(`${ARCHIVE_SCHEMA}.${table} waits for the next run: out of time`);
+        continue;
+      }
       try {
-        const archived = await archiveDetachedPartition(client, table, options.sink, options);
-        report.archived.push(archived);
-        log(`archived ${archived.table}: ${archived.rows} rows to ${archived.location}`);
+        const result = await archiveDetachedPartition(client, table, options.sink, {
+          ...options, mayStart, log, onSliceStored: () => report.slicesStored++,
+        });
+        if (result.status === 'archived') {
+          const { status: _s, ...archived } = result;
+          report.archived.push(archived);
+          log(`archived ${archived.table}: ${archived.rows} rows in ${archived.slices} slices, manifest ${archived.location}`);
+        } else {
+          const { status: _s, ...progress } = result;
+          report.inProgress.push(progress);
+          log(`${progress.table}: ${progress.slicesDone}/${progress.slices} slices archived; out of time, the next run resumes`);
+        }
       } catch (e) {
         const error = (e as Error).message;
         report.failed.push({ table: `${ARCHIVE_SCHEMA}.${table}`, error });
-        log(`kept ${ARCHIVE_SCHEMA}.${table}: archiving failed: ${error}`);
+        log(`kept ${ARCHIVE_SCHEMA}.${table}: archiving failed (verified slices stay recorded): ${error}`);
       }
     }
 
@@ -424,8 +706,13 @@ export function summarizeMaintenance(report: MaintenanceReport): string {
     `${report.partitionsCreated.length} partitions created`,
     `${report.partitionsDetached.length} detached`,
     `${report.archived.length} archived (${report.archived.reduce((n, a) => n + a.rows, 0)} rows)`,
+    `${report.slicesStored} slices stored`,
     `${report.failed.length} failed`,
   ];
+  if (report.inProgress.length > 0) {
+    parts.push(`in progress: ${report.inProgress.map((p) => `${p.table} ${p.slicesDone}/${p.slices} slices`).join(', ')}`);
+  }
+  if (report.outOfTime) parts.push('stopped for time (the next run resumes)');
   const stray = Object.entries(report.defaultPartitionRows).filter(([, n]) => n > 0);
   if (stray.length > 0) parts.push(`rows in default partitions: ${stray.map(([t, n]) => `${t}=${n}`).join(', ')}`);
   let text = `maintenance: ${parts.join(', ')}`;

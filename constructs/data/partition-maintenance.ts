@@ -1,9 +1,10 @@
 /**
  * Partition maintenance and archival: an S3 archive bucket (KMS, TLS only, no public access, versioned, moved to
  * Glacier Flexible Retrieval then Deep Archive), the `lambdas/db-maintain` function in the VPC, and an EventBridge
- * schedule that runs it. The function runs pg_partman maintenance, exports each detached partition to the bucket,
- * reads it back to verify, and only then drops the partition; a failed export keeps the partition and the invocation
- * fails (Lambda Errors metric, then the dead-letter queue).
+ * schedule that runs it. The function runs pg_partman maintenance, exports each detached partition to the bucket in
+ * slices, reads each back to verify, and drops the partition once every slice is verified; a large partition takes
+ * several invocations (each stops between slices before its timeout and the next resumes). A failed slice keeps the
+ * partition and the invocation fails (Lambda Errors metric, then the dead-letter queue).
  *
  * Stable construct ids: <id>/Key, <id>/ArchiveBucket, <id>/AccessLogsBucket (when no log bucket is given),
  * <id>/Handler, <id>/DeadLetterQueue, <id>/Schedule.
@@ -42,10 +43,25 @@ export interface PartitionMaintenanceProps {
   /** Database the schema lives in. */
   readonly databaseName: string;
   /**
-   * How often maintenance runs (whole minutes, at least 5 minutes, at most 7 days).
-   * @default Duration.days(1)
+   * How often maintenance runs (whole minutes, at least 5 minutes, at most 7 days). Each run archives what fits in
+   * one invocation (about 40 million rows at the rate measured in docs/database.md), so the schedule bounds the
+   * archival throughput: hourly is about a billion rows a day, enough for a month of messages at the launch peak
+   * (2.6 billion) within three days; daily would fall behind.
+   * @default Duration.hours(1)
    */
   readonly schedule?: Duration;
+  /**
+   * Rows per archive slice (one S3 object each; 1,000 to 100,000,000). A slice must fit in one invocation with room
+   * to spare: at ~48,000 rows/s, 1,000,000 rows take about 20 s.
+   * @default 1000000
+   */
+  readonly archiveSliceRows?: number;
+  /**
+   * Time left in an invocation below which no new slice is started (whole seconds, at least 10 s, less than the
+   * timeout minus one minute). It must cover the slowest slice.
+   * @default Duration.minutes(2)
+   */
+  readonly archiveSafetyMargin?: Duration;
   /**
    * Key prefix of the archived partitions in the bucket.
    * @default 'partitions/'
@@ -109,7 +125,9 @@ export class PartitionMaintenance extends Construct {
 
   constructor(scope: Construct, id: string, props: PartitionMaintenanceProps) {
     super(scope, id);
-    const schedule = props.schedule ?? Duration.days(1);
+    const schedule = props.schedule ?? Duration.hours(1);
+    const sliceRows = props.archiveSliceRows ?? 1_000_000;
+    const safetyMargin = props.archiveSafetyMargin ?? Duration.minutes(2);
     const archivePrefix = props.archivePrefix ?? 'partitions/';
     const glacierAfter = props.transitionToGlacierAfter ?? Duration.days(30);
     const deepArchiveAfter = props.transitionToDeepArchiveAfter ?? Duration.days(180);
@@ -135,6 +153,10 @@ export class PartitionMaintenance extends Construct {
       'RETAIN or DESTROY (buckets and keys have no snapshots)');
     problems.check(timeout.toSeconds() >= 60 && timeout.toSeconds() <= 900, 'timeout', timeout, 'from 1 to 15 minutes');
     problems.integerInRange('memorySize', memorySize, 256, 10240);
+    problems.integerInRange('archiveSliceRows', sliceRows, 1000, 100_000_000);
+    const marginSeconds = safetyMargin.toSeconds({ integral: false });
+    problems.check(Number.isInteger(marginSeconds) && marginSeconds >= 10 && marginSeconds <= timeout.toSeconds() - 60, 'archiveSafetyMargin', safetyMargin,
+      `whole seconds from 10 seconds to the timeout minus one minute (${timeout.toSeconds() - 60} seconds), leaving time for slices`);
     problems.check(fs.existsSync(entry), 'entry', entry, 'an existing handler source file');
     problems.throwIfAny();
 
@@ -215,6 +237,8 @@ export class PartitionMaintenance extends Construct {
         ARCHIVE_BUCKET: this.archiveBucket.bucketName,
         ARCHIVE_PREFIX: archivePrefix,
         ARCHIVE_KMS_KEY_ARN: this.key.keyArn,
+        ARCHIVE_SLICE_ROWS: String(sliceRows),
+        ARCHIVE_SAFETY_MARGIN_SECONDS: String(marginSeconds),
       },
     });
     // Write the exports (multipart included) and read them back to verify; no delete, no listing of the whole bucket.

@@ -1,15 +1,18 @@
 /**
  * Scheduled (EventBridge) partition maintenance: pg_partman maintenance, then every detached
- * partition is exported to the S3 archive bucket, read back and verified, and only then dropped
- * (database/partition-maintenance.ts). A failed export keeps the partition and fails the invocation
- * (so the Errors metric alarms) after the other partitions were processed.
- * Env: DB_HOST, DB_PORT, DB_NAME, DB_SECRET_ARN, DB_SSL, ARCHIVE_BUCKET, ARCHIVE_PREFIX, ARCHIVE_KMS_KEY_ARN.
+ * partition is exported to the S3 archive bucket in slices, each read back and verified, and the
+ * partition dropped once all are (database/partition-maintenance.ts). The invocation's remaining time
+ * is the budget: when it runs low no slice is started and the next invocation resumes (not an error).
+ * A failed slice keeps the partition and its verified slices and fails the invocation (so the Errors
+ * metric alarms) after the other partitions were processed.
+ * Env: DB_HOST, DB_PORT, DB_NAME, DB_SECRET_ARN, DB_SSL, ARCHIVE_BUCKET, ARCHIVE_PREFIX, ARCHIVE_KMS_KEY_ARN,
+ * ARCHIVE_SLICE_ROWS (default 1000000), ARCHIVE_SAFETY_MARGIN_SECONDS (default 120).
  */
 import { S3Client } from '@aws-sdk/client-s3';
 import { Client } from 'pg';
 import { S3ArchiveSink } from '../../database/archive-sink';
 import { clientConfigFromEnvironment, ConfigurationError, describeConnectionError } from '../../database/connection';
-import { MaintenanceReport, runMaintenance, summarizeMaintenance } from '../../database/partition-maintenance';
+import { MaintenanceOptions, MaintenanceReport, runMaintenance, summarizeMaintenance } from '../../database/partition-maintenance';
 
 let s3: S3Client | undefined;
 
@@ -29,8 +32,33 @@ export function archiveSinkFromEnvironment(env: NodeJS.ProcessEnv): S3ArchiveSin
   });
 }
 
-export async function handler(): Promise<MaintenanceReport> {
+/** Slice size and safety margin from the environment (unset: the defaults of runMaintenance). */
+export function archivalSettingsFromEnvironment(env: NodeJS.ProcessEnv): Pick<MaintenanceOptions, 'sliceRows' | 'safetyMarginMs'> {
+  const problems: string[] = [];
+  const wholeNumber = (name: string, min: number, max: number): number | undefined => {
+    const raw = (env[name] ?? '').trim();
+    if (raw === '') return undefined;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name} "${raw}" is not allowed: expected a whole number from ${min} to ${max}`);
+      return undefined;
+    }
+    return value;
+  };
+  const sliceRows = wholeNumber('ARCHIVE_SLICE_ROWS', 1000, 100_000_000);
+  const marginSeconds = wholeNumber('ARCHIVE_SAFETY_MARGIN_SECONDS', 10, 840);
+  if (problems.length > 0) throw new ConfigurationError(`invalid archival settings: ${problems.join('; ')}`);
+  return { sliceRows, safetyMarginMs: marginSeconds === undefined ? undefined : marginSeconds * 1000 };
+}
+
+/** The part of the Lambda context this handler uses. */
+export interface MaintainContext {
+  getRemainingTimeInMillis(): number;
+}
+
+export async function handler(_event?: unknown, context?: MaintainContext): Promise<MaintenanceReport> {
   const sink = archiveSinkFromEnvironment(process.env);
+  const settings = archivalSettingsFromEnvironment(process.env);
   const config = await clientConfigFromEnvironment(process.env);
   const client = new Client(config);
   try {
@@ -39,7 +67,13 @@ export async function handler(): Promise<MaintenanceReport> {
     throw new Error(describeConnectionError(e, `${config.host}:${config.port}/${config.database}`));
   }
   try {
-    const report = await runMaintenance(client, { sink, log: (m) => console.log(m) });
+    const report = await runMaintenance(client, {
+      sink,
+      ...settings,
+      // The invocation's own deadline; without a context (a manual call) there is no budget.
+      remainingTimeMs: context ? () => context.getRemainingTimeInMillis() : undefined,
+      log: (m) => console.log(m),
+    });
     console.log(JSON.stringify(report));
     const summary = summarizeMaintenance(report);
     if (report.failed.length > 0) throw new Error(summary);

@@ -53,4 +53,28 @@ describe('the application role (connecthub_app)', () => {
     await expect(asApp((query) => query(`INSERT INTO connecthub.schema_migrations (version, name, checksum) VALUES (999, 'forged', 'x')`)))
       .rejects.toThrow(/permission denied/);
   });
+
+  test('can neither read nor write the archival progress (connecthub_maintenance)', async () => {
+    const grants = await db.pool.query(
+      `SELECT table_name, privilege_type FROM information_schema.role_table_grants
+        WHERE grantee IN ('connecthub_app', 'PUBLIC') AND table_schema = 'connecthub_maintenance'`,
+    );
+    expect(grants.rows).toEqual([]);
+    const owners = await db.pool.query<{ relname: string; owner: string }>(
+      `SELECT c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'connecthub_maintenance' AND c.relkind = 'r' ORDER BY 1`,
+    );
+    // Owned by the role that runs migrations and maintenance (here the test superuser, on Aurora the master user).
+    expect(owners.rows).toEqual([
+      { relname: 'archive_plan', owner: 'postgres' },
+      { relname: 'archive_slice', owner: 'postgres' },
+    ]);
+    // Forged progress could make maintenance drop a partition that was never archived.
+    await expect(asApp((query) => query(
+      `INSERT INTO connecthub_maintenance.archive_plan (table_name, relfilenode, total_blocks, blocks_per_slice, slice_count) VALUES ('posts_p2020_01', 1, 1, 1, 1)`,
+    ))).rejects.toThrow(/permission denied for schema connecthub_maintenance/);
+    await expect(asApp((query) => query('UPDATE connecthub_maintenance.archive_slice SET rows = 0'))).rejects.toThrow(/permission denied/);
+    await expect(asApp((query) => query('DELETE FROM connecthub_maintenance.archive_slice'))).rejects.toThrow(/permission denied/);
+    await expect(asApp((query) => query('SELECT * FROM connecthub_maintenance.archive_plan'))).rejects.toThrow(/permission denied/);
+  });
 });

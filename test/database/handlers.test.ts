@@ -19,7 +19,7 @@ import { clientConfigFromEnvironment, parseDatabaseEnvironment } from '../../dat
 import { hashMigrationsDirectory } from '../../database/migrations-hash';
 import { applyMigrations, DEFAULT_MIGRATIONS_DIR, loadMigrations } from '../../database/migrator';
 import { runMaintenance } from '../../database/partition-maintenance';
-import { handler as maintainHandler, archiveSinkFromEnvironment } from '../../lambdas/db-maintain/index';
+import { handler as maintainHandler, archivalSettingsFromEnvironment, archiveSinkFromEnvironment } from '../../lambdas/db-maintain/index';
 import { handler as migrateHandler, PHYSICAL_RESOURCE_ID } from '../../lambdas/db-migrate/index';
 import { createTestDatabase, TestDatabase } from './pg-test-db';
 
@@ -214,16 +214,18 @@ describe('database Lambda handlers', () => {
       const report = await maintainHandler();
       expect(report.failed).toEqual([]);
       expect(report.archived).toEqual([
-        expect.objectContaining({ table: `connecthub_archive.${table}`, rows: 300, location: `s3://connecthub-archive-test/partitions/connecthub/posts/${table}.jsonl.gz` }),
+        expect.objectContaining({ table: `connecthub_archive.${table}`, rows: 300, slices: 1, location: `s3://connecthub-archive-test/partitions/connecthub/posts/${table}/manifest.json` }),
       ]);
       const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-      expect(puts.map((p) => p.Key)).toEqual([`partitions/connecthub/posts/${table}.jsonl.gz`, `partitions/connecthub/posts/${table}.manifest.json`]);
+      expect(puts.map((p) => p.Key)).toEqual([`partitions/connecthub/posts/${table}/part-000001.jsonl.gz`, `partitions/connecthub/posts/${table}/manifest.json`]);
       for (const p of puts) {
         expect(p).toMatchObject({ Bucket: 'connecthub-archive-test', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KMS_KEY_ARN, BucketKeyEnabled: true });
       }
-      expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([`partitions/connecthub/posts/${table}.jsonl.gz`]);
-      const manifest = JSON.parse(objects.get(`partitions/connecthub/posts/${table}.manifest.json`)!.toString('utf8'));
-      expect(manifest).toMatchObject({ rows: 300, sha256: report.archived[0].sha256 });
+      expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([`partitions/connecthub/posts/${table}/part-000001.jsonl.gz`]);
+      const manifestBytes = objects.get(`partitions/connecthub/posts/${table}/manifest.json`)!;
+      expect(createHash('sha256').update(manifestBytes).digest('hex')).toBe(report.archived[0].manifestSha256);
+      const manifest = JSON.parse(manifestBytes.toString('utf8'));
+      expect(manifest).toMatchObject({ rows: 300, slices: [expect.objectContaining({ rows: 300, key: `connecthub/posts/${table}/part-000001.jsonl.gz` })] });
       const gone = await db.pool.query(`SELECT to_regclass('connecthub_archive.${table}') AS t`);
       expect(gone.rows[0].t).toBeNull();
     });
@@ -249,7 +251,7 @@ describe('database Lambda handlers', () => {
       s3.on(UploadPartCommand, { PartNumber: 1 }).resolves({ ETag: '"p1"' });
       s3.on(UploadPartCommand, { PartNumber: 2 }).rejects(Object.assign(new Error('InternalError: We encountered an internal error'), { name: 'InternalError' }));
       s3.on(AbortMultipartUploadCommand).resolves({});
-      const failed = await runMaintenance(db.pool, { sink });
+      const failed = await runMaintenance(db.pool, { sink, sliceRows: 100_000 });
       expect(failed.archived).toEqual([]);
       expect(failed.failed).toEqual([{ table: `connecthub_archive.${big}`, error: 'InternalError: We encountered an internal error' }]);
       expect(s3.commandCalls(AbortMultipartUploadCommand).map((c) => c.args[0].input.UploadId)).toEqual(['up-fail']);
@@ -270,22 +272,60 @@ describe('database Lambda handlers', () => {
         objects.set(input.Key, Buffer.concat(input.MultipartUpload.Parts.map((p: { PartNumber: number }) => parts.get(p.PartNumber)!)));
         return {};
       });
-      const report = await runMaintenance(db.pool, { sink });
+      const report = await runMaintenance(db.pool, { sink, sliceRows: 100_000 });
       expect(report.failed).toEqual([]);
-      expect(report.archived).toEqual([expect.objectContaining({ table: `connecthub_archive.${big}`, rows: 40000 })]);
+      expect(report.archived).toEqual([expect.objectContaining({ table: `connecthub_archive.${big}`, rows: 40000, slices: 1 })]);
       expect(report.archived[0].bytes).toBeGreaterThan(5 * 1024 * 1024);
       expect(s3.commandCalls(UploadPartCommand).length).toBeGreaterThanOrEqual(2);
-      const object = objects.get(`partitions/connecthub/posts/${big}.jsonl.gz`)!;
+      const object = objects.get(`partitions/connecthub/posts/${big}/part-000001.jsonl.gz`)!;
       expect(object.length).toBe(report.archived[0].bytes);
-      expect(createHash('sha256').update(object).digest('hex')).toBe(report.archived[0].compressedSha256);
+      const manifest = JSON.parse(objects.get(`partitions/connecthub/posts/${big}/manifest.json`)!.toString('utf8'));
+      expect(createHash('sha256').update(object).digest('hex')).toBe(manifest.slices[0].compressedSha256);
       const lines = gunzipSync(object).toString('utf8').split('\n');
       expect(lines.pop()).toBe('');
       expect(lines).toHaveLength(40000);
-      const manifest = JSON.parse(objects.get(`partitions/connecthub/posts/${big}.manifest.json`)!.toString('utf8'));
-      expect(manifest).toMatchObject({ rows: 40000, compressedBytes: object.length, compressedSha256: report.archived[0].compressedSha256 });
+      expect(manifest).toMatchObject({ rows: 40000, compressedBytes: object.length });
       const gone = await db.pool.query(`SELECT to_regclass('connecthub_archive.${big}') AS t`);
       expect(gone.rows[0].t).toBeNull();
       expect(staged()).toEqual(stagedBefore);
+    });
+
+    it('takes its time budget from the invocation: out of time it stops between slices and succeeds; the next invocation resumes', async () => {
+      const month = `posts_p${year - 2}_01`;
+      await db.pool.query(`SELECT partman.create_partition_time(p_parent_table := 'connecthub.posts', p_partition_times := ARRAY[$1::timestamptz])`, [
+        `${year - 2}-01-01T00:00:00Z`,
+      ]);
+      await db.pool.query(
+        `INSERT INTO connecthub.posts (author_id, body, created_at) SELECT gen_random_uuid(), 'old ' || g, $1::timestamptz + g * interval '1 minute' FROM generate_series(1, 5000) g`,
+        [`${year - 2}-01-01T00:00:00Z`],
+      );
+      const objects = fakeBucket();
+      setEnv({ ARCHIVE_SLICE_ROWS: '1000', ARCHIVE_SAFETY_MARGIN_SECONDS: '60' });
+      try {
+        // 61 s left: room for the first slice only (the margin plus the longest slice so far).
+        let remaining = 61_000;
+        const paused = await maintainHandler({}, { getRemainingTimeInMillis: () => { const r = remaining; remaining = 0; return r; } });
+        expect(paused.failed).toEqual([]);
+        expect(paused.outOfTime).toBe(true);
+        expect(paused.inProgress).toEqual([expect.objectContaining({ table: `connecthub_archive.${month}`, slicesDone: 1 })]);
+        expect([...objects.keys()]).toEqual([`partitions/connecthub/posts/${month}/part-000001.jsonl.gz`]);
+
+        const done = await maintainHandler({}, { getRemainingTimeInMillis: () => 900_000 });
+        expect(done.archived).toEqual([expect.objectContaining({ table: `connecthub_archive.${month}`, rows: 5000 })]);
+        expect(done.archived[0].slices).toBeGreaterThan(1);
+        expect(done.slicesStored).toBe(done.archived[0].slices - 1);
+      } finally {
+        setEnv({ ARCHIVE_SLICE_ROWS: undefined, ARCHIVE_SAFETY_MARGIN_SECONDS: undefined });
+      }
+    });
+
+    it('rejects bad slice and margin settings naming each variable', () => {
+      expect(() => archivalSettingsFromEnvironment({ ARCHIVE_SLICE_ROWS: '10', ARCHIVE_SAFETY_MARGIN_SECONDS: '2m' })).toThrow(
+        'invalid archival settings: ARCHIVE_SLICE_ROWS "10" is not allowed: expected a whole number from 1000 to 100000000; ' +
+          'ARCHIVE_SAFETY_MARGIN_SECONDS "2m" is not allowed: expected a whole number from 10 to 840',
+      );
+      expect(archivalSettingsFromEnvironment({ ARCHIVE_SLICE_ROWS: '500000', ARCHIVE_SAFETY_MARGIN_SECONDS: '90' })).toEqual({ sliceRows: 500000, safetyMarginMs: 90_000 });
+      expect(archivalSettingsFromEnvironment({})).toEqual({ sliceRows: undefined, safetyMarginMs: undefined });
     });
 
     it('requires the archive bucket and a well-formed KMS key ARN', () => {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
@@ -6,8 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import { ArchiveSink, LocalFolderArchiveSink } from '../../database/archive-sink';
 import { applyMigrations } from '../../database/migrator';
 import {
-  archiveKeyFor,
   detachedPartitions,
+  manifestKeyFor,
   MAINTENANCE_LOCK_KEY,
   runMaintenance,
   summarizeMaintenance,
@@ -34,6 +35,15 @@ async function seedExpiredPosts(db: TestDatabase, rows: number, year: number): P
 async function postCount(db: TestDatabase): Promise<number> {
   const res = await db.pool.query<{ n: string }>('SELECT count(*) AS n FROM connecthub.posts');
   return Number(res.rows[0].n);
+}
+
+async function progressRows(db: TestDatabase, table: string): Promise<{ plans: number; slices: number }> {
+  const res = await db.pool.query<{ plans: number; slices: number }>(
+    `SELECT (SELECT count(*)::int FROM connecthub_maintenance.archive_plan WHERE table_name = $1) AS plans,
+            (SELECT count(*)::int FROM connecthub_maintenance.archive_slice WHERE table_name = $1) AS slices`,
+    [table],
+  );
+  return res.rows[0];
 }
 
 async function tableExists(db: TestDatabase, qualified: string): Promise<boolean> {
@@ -78,15 +88,21 @@ describe('partition maintenance and archival', () => {
     expect(expiredIds).toHaveLength(12_345);
 
     const logged: string[] = [];
-    const report = await runMaintenance(db.pool, { sink: new LocalFolderArchiveSink(archiveDir), fetchSize: 1000, log: (m) => logged.push(m) });
+    const sink = new LocalFolderArchiveSink(archiveDir);
+    const report = await runMaintenance(db.pool, { sink, fetchSize: 1000, sliceRows: 5000, log: (m) => logged.push(m) });
 
     expect(report.partitionsDetached).toEqual([`connecthub_archive.${expired}`]);
     expect(report.failed).toEqual([]);
+    expect(report.inProgress).toEqual([]);
+    expect(report.outOfTime).toBe(false);
     expect(report.archived).toHaveLength(1);
     const archived = report.archived[0];
     expect(archived.table).toBe(`connecthub_archive.${expired}`);
     expect(archived.rows).toBe(12_345);
-    expect(archived.location).toBe(path.join(archiveDir, 'connecthub', 'posts', `${expired}.jsonl.gz`));
+    expect(archived.location).toBe(path.join(archiveDir, 'connecthub', 'posts', expired, 'manifest.json'));
+    // ~5,000 rows per slice, cut in whole blocks.
+    expect(archived.slices).toBeGreaterThanOrEqual(3);
+    expect(report.slicesStored).toBe(archived.slices);
 
     // No row lost: rows before = rows archived + rows remaining.
     const rowsAfter = await postCount(db);
@@ -95,20 +111,37 @@ describe('partition maintenance and archival', () => {
     expect(await tableExists(db, `connecthub_archive.${expired}`)).toBe(false);
     expect(await tableExists(db, `connecthub.${expired}`)).toBe(false);
 
-    // The archive holds exactly the rows, as JSON lines, byte-for-byte what was verified.
-    const lines = gunzipSync(readFileSync(archived.location)).toString('utf8').split('\n');
-    expect(lines.pop()).toBe('');
-    const rows = lines.map((l) => JSON.parse(l) as { id: string; body: string; media_keys: string[]; created_at: string });
+    // The slices hold exactly the rows, as JSON lines, byte-for-byte what the manifest lists; their keys sort.
+    const folder = path.join(archiveDir, 'connecthub', 'posts', expired);
+    const parts = readdirSync(folder).filter((f) => f.endsWith('.jsonl.gz'));
+    expect(parts).toEqual(Array.from({ length: archived.slices }, (_, i) => `part-${String(i + 1).padStart(6, '0')}.jsonl.gz`));
+    const manifestText = readFileSync(archived.location, 'utf8');
+    expect(createHash('sha256').update(manifestText).digest('hex')).toBe(archived.manifestSha256);
+    const manifest = JSON.parse(manifestText);
+    expect(manifest).toMatchObject({ format: 'jsonl+gzip', source: `connecthub_archive.${expired}`, rows: 12_345 });
+    expect(manifest.slices).toHaveLength(archived.slices);
+    const rows: Array<{ id: string; body: string; media_keys: string[]; created_at: string }> = [];
+    for (const [i, slice] of (manifest.slices as Array<{ object: string; rows: number; sha256: string; compressedSha256: string }>).entries()) {
+      expect(slice.object).toBe(path.join(folder, parts[i]));
+      const stored = readFileSync(slice.object);
+      expect(createHash('sha256').update(stored).digest('hex')).toBe(slice.compressedSha256);
+      const text = gunzipSync(stored).toString('utf8');
+      expect(createHash('sha256').update(text).digest('hex')).toBe(slice.sha256);
+      const lines = text.split('\n');
+      expect(lines.pop()).toBe('');
+      expect(lines).toHaveLength(slice.rows);
+      rows.push(...lines.map((l) => JSON.parse(l)));
+    }
     expect(rows.map((r) => r.id).sort()).toEqual(expiredIds);
     const first = rows.find((r) => r.body.startsWith('post 1\n'))!;
     expect(first.body).toBe('post 1\nwith "quotes", a tab\t and ü');
     expect(first.media_keys).toEqual(['m/1']);
     expect(first.created_at).toBe(`${year}-01-01T00:01:00+00:00`);
-
-    const manifest = JSON.parse(readFileSync(path.join(archiveDir, 'connecthub', 'posts', `${expired}.manifest.json`), 'utf8'));
-    expect(manifest).toMatchObject({ format: 'jsonl+gzip', source: `connecthub_archive.${expired}`, rows: 12_345, sha256: archived.sha256 });
+    expect(manifest.minCreatedAt).toBe(`${year}-01-01T00:01:00.000000Z`);
     expect(manifest.columns.map((c: { name: string }) => c.name)).toEqual(['id', 'author_id', 'body', 'media_keys', 'created_at']);
-    expect(summarizeMaintenance(report)).toMatch(/1 detached, 1 archived \(12345 rows\), 0 failed/);
+    // Progress is deleted with the table.
+    expect(await progressRows(db, expired)).toEqual({ plans: 0, slices: 0 });
+    expect(summarizeMaintenance(report)).toMatch(new RegExp(`1 detached, 1 archived \\(12345 rows\\), ${archived.slices} slices stored, 0 failed`));
   });
 
   it('keeps the partition and reports it when the export cannot be stored, then archives it on a later run', async () => {
@@ -158,7 +191,7 @@ describe('partition maintenance and archival', () => {
     expect(report.failed[0].table).toBe(`connecthub_archive.${table}`);
     expect(report.failed[0].error).toMatch(/^verification failed for .*: read back 199 rows .*exported 200 rows/);
     expect(await tableExists(db, `connecthub_archive.${table}`)).toBe(true);
-    expect(existsSync(inner.locationOf(archiveKeyFor(table).replace(/\.jsonl\.gz$/, '.manifest.json')))).toBe(false);
+    expect(existsSync(inner.locationOf(manifestKeyFor(table)))).toBe(false);
     // Leave the database clean for the next test.
     await runMaintenance(db.pool, { sink: new LocalFolderArchiveSink(archiveDir) });
     expect(await detachedPartitions(db.pool)).toEqual([]);

@@ -40,6 +40,8 @@ beforeAll(() => {
     schedule: Duration.hours(6),
     serverAccessLogsBucket: logs,
     archivePrefix: 'dev/partitions/',
+    archiveSliceRows: 250_000,
+    archiveSafetyMargin: Duration.seconds(90),
   }));
   prod = Template.fromStack(prodStack);
   dev = Template.fromStack(devStack);
@@ -91,9 +93,9 @@ test('lifecycle: Glacier after 30 days, Deep Archive after 180 days, incomplete 
   });
 });
 
-test('daily EventBridge schedule by default, every 6 hours when asked, targeting the function', () => {
+test('hourly EventBridge schedule by default (archival resumes each run), every 6 hours when asked, targeting the function', () => {
   prod.hasResourceProperties('AWS::Events::Rule', {
-    ScheduleExpression: 'rate(1 day)',
+    ScheduleExpression: 'rate(1 hour)',
     State: 'ENABLED',
     Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PartitionsHandlerFunction'), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 } })],
   });
@@ -118,6 +120,8 @@ test('function: Node.js 22 arm64 in the VPC with the DB_* and ARCHIVE_* environm
         ARCHIVE_BUCKET: { Ref: Match.stringLikeRegexp('^PartitionsArchiveBucket') },
         ARCHIVE_PREFIX: 'partitions/',
         ARCHIVE_KMS_KEY_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^PartitionsKey'), 'Arn'] },
+        ARCHIVE_SLICE_ROWS: '1000000',
+        ARCHIVE_SAFETY_MARGIN_SECONDS: '120',
       }),
     },
   });
@@ -151,7 +155,7 @@ test('dev-like: buckets, key, queue and logs are destroyed (bucket emptied first
   dev.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Delete' });
   expect(Object.keys(dev.findResources('AWS::S3::Bucket')).some((id) => id.startsWith('PartitionsAccessLogsBucket'))).toBe(false);
   dev.hasResourceProperties('AWS::Lambda::Function', {
-    Environment: { Variables: Match.objectLike({ ARCHIVE_PREFIX: 'dev/partitions/' }) },
+    Environment: { Variables: Match.objectLike({ ARCHIVE_PREFIX: 'dev/partitions/', ARCHIVE_SLICE_ROWS: '250000', ARCHIVE_SAFETY_MARGIN_SECONDS: '90' }) },
   });
 });
 
@@ -169,5 +173,8 @@ test('validation lists every problem', () => {
     transitionToGlacierAfter: Duration.days(30),
     transitionToDeepArchiveAfter: Duration.days(60),
     removalPolicy: RemovalPolicy.SNAPSHOT,
-  }))).toThrow(/schedule = 2 minutes[\s\S]*archivePrefix = "\/no-leading-slash"[\s\S]*transitionToDeepArchiveAfter = 60 days: a whole number of days, at least 90 days after[\s\S]*removalPolicy = "snapshot": RETAIN or DESTROY/);
+    timeout: Duration.minutes(5),
+    archiveSliceRows: 500,
+    archiveSafetyMargin: Duration.minutes(5),
+  }))).toThrow(/schedule = 2 minutes[\s\S]*archivePrefix = "\/no-leading-slash"[\s\S]*transitionToDeepArchiveAfter = 60 days: a whole number of days, at least 90 days after[\s\S]*removalPolicy = "snapshot": RETAIN or DESTROY[\s\S]*archiveSliceRows = 500: an integer from 1000 to 100000000[\s\S]*archiveSafetyMargin = 5 minutes: whole seconds from 10 seconds to the timeout minus one minute \(240 seconds\)/);
 });
