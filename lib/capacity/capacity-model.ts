@@ -166,8 +166,9 @@ export interface StorageSize {
   /** False when the hot data exceeds {@link usableTerabytes}: one cluster volume cannot hold this tier (see README). */
   readonly fitsOneVolume: boolean;
   /**
-   * The longest retention of messages and posts (activity at most its own) whose hot data fits the usable volume at
-   * these rates; 0 when not even the month being written fits.
+   * The longest retention of messages and posts, up to the configured one (activity at most its own), whose hot data
+   * fits the usable volume at these rates: how far the retention must shrink. 0 also when not even the month being
+   * written fits (then `fitsOneVolume` is false).
    */
   readonly maxRetentionMonths: number;
   readonly derivation: string;
