@@ -314,6 +314,9 @@ export function renderAuditMarkdown(report: AuditReport): string {
             `replication factor ${plan.streaming.replicationFactor}, retention ${Object.entries(plan.streaming.retentionHours).map(([t, h]) => `${t} ${h} h`).join(', ')}, dead letters ${plan.streaming.dlqRetentionHours} h`],
           ['Aurora (per region)', `db.${plan.database.instanceClass}, ${plan.database.readers} reader(s) (max ${plan.database.maxReaders}), max_connections ${plan.database.maxConnections}`,
             plan.database.derivation],
+          ['Aurora storage (hot data, every region)', `${plan.storage.totalHotTerabytes} TB of ${plan.storage.usableTerabytes} TB usable per volume` +
+            (plan.storage.fitsOneVolume ? '' : ` (OVER one volume; longest retention that fits: ${plan.storage.maxRetentionMonths} months)`),
+            plan.storage.derivation],
         ]),
         '', 'The model against the templates:', '',
         ...table(['what', 'model', 'templates', 'agrees'], report.capacity.checks.map((c) => [c.what, c.model, c.templates, c.agrees ? 'yes' : 'NO'])),

@@ -74,8 +74,20 @@ export const MSK_MAX_BROKERS_PER_CLUSTER = 30;
 export const MSK_MAX_VOLUME_GIB = 16384;
 const AURORA_MAX_CONNECTIONS_CEILING = 5000;
 const AVERAGE_QUERY_SECONDS = 0.002;
-/** Aurora's cluster-volume ceiling, 128 TiB, in TB. */
-const AURORA_MAX_STORAGE_TB = 128 * 1.099511627776;
+/** Aurora's cluster-volume ceiling, 128 TiB, in TB. Every region's cluster of a global database holds all of the data. */
+export const AURORA_MAX_VOLUME_TB = 128 * 1.099511627776;
+
+/**
+ * Months each monthly partition set stays in Aurora before pg_partman detaches it for archival to S3: the retention
+ * migration 0003 registers (a test reads it there). Posts and messages 24 months, activity (feed input) 6.
+ */
+export const PARTITION_RETENTION_MONTHS = { posts: 24, messages: 24, activity: 6 } as const;
+export type PartitionedTable = keyof typeof PARTITION_RETENTION_MONTHS;
+/** Days partition maintenance keeps published outbox rows and message idempotency guards (`runMaintenance` defaults). */
+export const OUTBOX_RETENTION_DAYS = 7;
+export const IDEMPOTENCY_RETENTION_DAYS = 30;
+const SECONDS_PER_DAY = 86_400;
+const SECONDS_PER_MONTH = (365.25 / 12) * SECONDS_PER_DAY;
 
 /** Pod bounds and resources for one workload, per region. */
 export interface WorkloadSize {
@@ -133,6 +145,35 @@ export interface DatabaseSize {
   readonly derivation: string;
 }
 
+/** What holds hot relational data in Aurora, one share each. */
+export type HotDataHolder = 'messages' | 'posts' | 'activity' | 'idempotency' | 'outbox' | 'users';
+
+/**
+ * The relational data the Aurora cluster volume holds at the tier's average rates (target / headroom) and the
+ * partition retention. Media, and partitions past their retention, are in S3 and bounded by nothing here.
+ */
+export interface StorageSize {
+  readonly retentionMonths: Readonly<Record<PartitionedTable, number>>;
+  readonly averageMessagesPerSecond: number;
+  /** API writes per second on average: each is counted as a post (the largest row a write leaves) and an activity row. */
+  readonly averageWritesPerSecond: number;
+  /** Hot data per holder, TB. */
+  readonly hotTerabytes: Readonly<Record<HotDataHolder, number>>;
+  readonly totalHotTerabytes: number;
+  readonly volumeLimitTerabytes: number;
+  /** The volume limit / headroom: room for bloat, the detached month awaiting export, and growth between checks. */
+  readonly usableTerabytes: number;
+  /** False when the hot data exceeds {@link usableTerabytes}: one cluster volume cannot hold this tier (see README). */
+  readonly fitsOneVolume: boolean;
+  /**
+   * The longest retention of messages and posts, up to the configured one (activity at most its own), whose hot data
+   * fits the usable volume at these rates: how far the retention must shrink. 0 also when not even the month being
+   * written fits (then `fitsOneVolume` is false).
+   */
+  readonly maxRetentionMonths: number;
+  readonly derivation: string;
+}
+
 /** Every size of a tier, derived from its target and the per-unit figures. */
 export interface CapacityPlan {
   readonly tier: CapacityTierName;
@@ -141,6 +182,7 @@ export interface CapacityPlan {
   readonly cache: CacheSize;
   readonly streaming: StreamingSize;
   readonly database: DatabaseSize;
+  readonly storage: StorageSize;
 }
 
 const headroom = PER_UNIT.headroom.value;
@@ -313,6 +355,83 @@ function deriveDatabase(tier: CapacityTierName, target: TierTarget, regionCount:
   };
 }
 
+const TB = 1e12;
+
+/** Hot data per holder, TB, at average rates and the given retention (the partition being written counts as a month). */
+function hotData(target: TierTarget, retention: Readonly<Record<PartitionedTable, number>>): Record<HotDataHolder, number> {
+  const messages = target.messagesPerSecond / headroom;
+  const writes = (target.apiRequestsPerSecond * PER_UNIT.apiWriteFraction.value) / headroom;
+  // pg_partman detaches a month only once all of it is older than the retention: with the month being written,
+  // retention + 1 monthly partitions are online.
+  const months = (table: PartitionedTable) => (retention[table] + 1) * SECONDS_PER_MONTH;
+  return {
+    messages: (messages * months('messages') * PER_UNIT.messageRowBytes.value) / TB,
+    posts: (writes * months('posts') * PER_UNIT.postRowBytes.value) / TB,
+    activity: ((messages + writes) * months('activity') * PER_UNIT.activityRowBytes.value) / TB,
+    idempotency: (messages * IDEMPOTENCY_RETENTION_DAYS * SECONDS_PER_DAY * PER_UNIT.idempotencyRowBytes.value) / TB,
+    outbox: ((messages + writes) * OUTBOX_RETENTION_DAYS * SECONDS_PER_DAY * PER_UNIT.outboxRowBytes.value) / TB,
+    users: (target.concurrentUsers * PER_UNIT.registeredUsersPerConcurrentUser.value * PER_UNIT.userBytes.value) / TB,
+  };
+}
+
+const sum = (values: Readonly<Record<string, number>>) => Object.values(values).reduce((a, b) => a + b, 0);
+const tb = (n: number) => (n >= 100 ? n.toFixed(0) : n >= 1 ? n.toFixed(1) : n.toFixed(2));
+
+/**
+ * The hot relational data of a target at a partition retention, checked against one Aurora cluster volume. Exported so
+ * that a test can ask about rates and retentions no tier has.
+ */
+export function deriveStorage(
+  target: TierTarget,
+  retentionMonths: Readonly<Record<PartitionedTable, number>> = PARTITION_RETENTION_MONTHS,
+): StorageSize {
+  for (const [table, months] of Object.entries(retentionMonths)) {
+    if (!Number.isInteger(months) || months < 0) {
+      throw new Error(`retentionMonths.${table} = ${months} is not allowed: expected a whole number of months >= 0`);
+    }
+  }
+  const hot = hotData(target, retentionMonths);
+  const total = sum(hot);
+  const usable = AURORA_MAX_VOLUME_TB / headroom;
+  // The longest common retention of messages and posts that fits (activity keeps at most its own).
+  const longest = Math.max(retentionMonths.messages, retentionMonths.posts);
+  let maxRetentionMonths = 0;
+  for (let m = longest; m >= 0; m--) {
+    const shorter = { posts: m, messages: m, activity: Math.min(m, retentionMonths.activity) };
+    if (sum(hotData(target, shorter)) <= usable) {
+      maxRetentionMonths = m;
+      break;
+    }
+  }
+  const fitsOneVolume = total <= usable;
+  const monthsFit = fitsOneVolume ? ''
+    : sum(hotData(target, { posts: 0, messages: 0, activity: 0 })) > usable
+      ? '; not even the month being written fits: one volume cannot hold this tier (shard, or Aurora Limitless Database)'
+      : `; it holds ${maxRetentionMonths} month(s) of messages and posts (README)`;
+  const averageMessagesPerSecond = target.messagesPerSecond / headroom;
+  const averageWritesPerSecond = (target.apiRequestsPerSecond * PER_UNIT.apiWriteFraction.value) / headroom;
+  return {
+    retentionMonths,
+    averageMessagesPerSecond: Math.round(averageMessagesPerSecond),
+    averageWritesPerSecond: Math.round(averageWritesPerSecond),
+    hotTerabytes: Object.fromEntries(Object.entries(hot).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) as Record<HotDataHolder, number>,
+    totalHotTerabytes: Math.round(total * 1000) / 1000,
+    volumeLimitTerabytes: Math.round(AURORA_MAX_VOLUME_TB * 10) / 10,
+    usableTerabytes: Math.round(usable * 10) / 10,
+    fitsOneVolume,
+    maxRetentionMonths,
+    derivation: `average ${averageMessagesPerSecond.toFixed(0)} messages/s and ${averageWritesPerSecond.toFixed(0)} writes/s ` +
+      `(target / ${headroom}) x bytes per row x (retention + 1) months: messages ${tb(hot.messages)} TB ` +
+      `(${retentionMonths.messages} months x ${PER_UNIT.messageRowBytes.value} B), posts ${tb(hot.posts)} TB ` +
+      `(${retentionMonths.posts} x ${PER_UNIT.postRowBytes.value} B), activity ${tb(hot.activity)} TB ` +
+      `(${retentionMonths.activity} x ${PER_UNIT.activityRowBytes.value} B), idempotency ${tb(hot.idempotency)} TB ` +
+      `(${IDEMPOTENCY_RETENTION_DAYS} days), outbox ${tb(hot.outbox)} TB (${OUTBOX_RETENTION_DAYS} days), users ${tb(hot.users)} TB ` +
+      `(${PER_UNIT.registeredUsersPerConcurrentUser.value} x ${target.concurrentUsers} x ${PER_UNIT.userBytes.value} B) = ` +
+      `${tb(total)} TB hot against ${tb(usable)} TB usable (128 TiB / ${headroom})${monthsFit}; media and archived ` +
+      'partitions are in S3',
+  };
+}
+
 /** Derives every size of a tier. Pure: same input, same output. */
 export function deriveCapacity(tier: CapacityTierName, regionCount = 1): CapacityPlan {
   const target = TIER_TARGETS[tier];
@@ -324,6 +443,7 @@ export function deriveCapacity(tier: CapacityTierName, regionCount = 1): Capacit
     cache: deriveCache(tier, target),
     streaming: deriveStreaming(tier, target, workloads.worker.maxReplicas),
     database: deriveDatabase(tier, target, regionCount),
+    storage: deriveStorage(target),
   };
 }
 
@@ -354,8 +474,10 @@ export function carriedLoad(plan: CapacityPlan): TierTarget & { readonly eventsP
     apiRequestsPerSecond: Math.floor(api),
     messagesPerSecond: Math.floor(messages),
     concurrentUsers: Math.floor(Math.min(w.realtime.maxReplicas * PER_UNIT.realtimeConnectionsPerPod.value, cacheUsers)),
-    // Relational data: an Aurora cluster volume grows to 128 TiB on its own. Media live in S3, which has no ceiling.
-    storageTerabytes: AURORA_MAX_STORAGE_TB,
+    // Total data in the tier's own mix: media and archived partitions are in S3 (no ceiling), so what bounds the total
+    // is the hot relational data, which grows with it. Scaling the tier's data until the hot part fills the usable
+    // volume gives the total the plan holds: below the target exactly when the hot data does not fit.
+    storageTerabytes: (plan.target.storageTerabytes * plan.storage.usableTerabytes) / plan.storage.totalHotTerabytes,
     eventsPerSecond: Math.floor(Math.min(streamEvents, workerEvents)),
   };
 }

@@ -20,12 +20,17 @@ export function capacityTable(): string {
       : `${plan.streaming.brokers} x ${plan.streaming.brokerInstanceType}, ${plan.streaming.volumeGiB} GiB`;
     const partitions = Object.values(plan.streaming.partitions).join('/');
     const db = `db.${plan.database.instanceClass}, ${plan.database.readers} reader${plan.database.readers === 1 ? '' : 's'} (max ${plan.database.maxReaders})`;
-    return `| ${env.name} | ${env.tier} | ${pods('api')} | ${pods('realtime')} | ${pods('worker')} | ${cache} | ${kafka} | ${partitions} | ${db} | ${plan.database.maxConnections} |`;
+    const st = plan.storage;
+    const hot = `${Math.round(st.totalHotTerabytes * 10) / 10} TB${st.fitsOneVolume ? ''
+      : st.maxRetentionMonths > 0 ? `: OVER one volume (a ${st.maxRetentionMonths}-month retention fits)` : ': OVER one volume (not even one month fits)'}`;
+    return `| ${env.name} | ${env.tier} | ${pods('api')} | ${pods('realtime')} | ${pods('worker')} | ${cache} | ${kafka} | ${partitions} | ${db} | ${plan.database.maxConnections} | ${hot} |`;
   });
+  const usable = deriveCapacity('dev').storage.usableTerabytes;
   const figures = Object.entries(PER_UNIT).map(([name, f]) => `| ${name} | ${f.value} | ${f.unit} | ${f.source} |`);
   return [
-    '| env | tier | api pods | realtime pods | worker pods | Redis (per region) | Kafka (per region) | partitions (activity/feed/messages/match) | Aurora (per region) | max_connections |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| env | tier | api pods | realtime pods | worker pods | Redis (per region) | Kafka (per region) | partitions (activity/feed/messages/match) | Aurora (per region) | max_connections | ' +
+      `Aurora hot data at the partition retention (${usable} TB usable per volume) |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     'Per-unit figures the sizes derive from (`lib/capacity/per-unit-figures.ts`):',

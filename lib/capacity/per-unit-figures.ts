@@ -94,6 +94,41 @@ export const PER_UNIT = {
     unit: 'events/s one partition carries to one consumer',
     source: 'matches workerEventsPerPod: one partition is the unit of consumer parallelism',
   },
+  messageRowBytes: {
+    value: 420,
+    unit: 'bytes per message row in Aurora: heap, primary key and both indexes (100-character body, UUID client key)',
+    source: '`npm run bench:row-bytes` on the real schema: 401 B at 200,000 rows, 417 B at 20,000 (test/capacity/row-bytes.test.ts re-measures)',
+  },
+  postRowBytes: {
+    value: 600,
+    unit: 'bytes per post row: heap, primary key and author index (280 characters, one media key; the media itself is in S3)',
+    source: '`npm run bench:row-bytes`: 583 B at 200,000 rows, 600 B at 20,000',
+  },
+  activityRowBytes: {
+    value: 710,
+    unit: 'bytes per activity row (the worker writes one per message, post, follow and match; a message\'s, with the message as JSON, is the largest)',
+    source: '`npm run bench:row-bytes`: 687 B at 200,000 rows, 702 B at 20,000',
+  },
+  idempotencyRowBytes: {
+    value: 230,
+    unit: 'bytes per message idempotency guard (kept 30 days)',
+    source: '`npm run bench:row-bytes`: 215 B at 200,000 rows, 222 B at 20,000',
+  },
+  outboxRowBytes: {
+    value: 800,
+    unit: 'bytes per outbox row (a message event; kept 7 days after it is published)',
+    source: '`npm run bench:row-bytes`: 790 B at 200,000 rows, 793 B at 20,000',
+  },
+  userBytes: {
+    value: 34000,
+    unit: 'bytes per registered user: profile row, 200 follows and 25 match suggestions with their indexes',
+    source: '`npm run bench:row-bytes`: 33,210 B at 2,000 users, 33,104 B at 1,000; follows dominate (~165 B each)',
+  },
+  registeredUsersPerConcurrentUser: {
+    value: 10,
+    unit: 'registered users per concurrent user (their rows stay in Aurora for good)',
+    source: 'planning figure: about one registered user in ten is connected at the peak',
+  },
   poolConnectionsPerPod: { value: 10, unit: 'database connections per backend pod pool', source: 'backend pg pool max' },
   planMaxConnections: { value: 1000, unit: 'connections', source: 'plan Step 5.5 (max_connections = 1000, PgBouncer with 1000)' },
 } as const satisfies Record<string, Figure>;

@@ -182,6 +182,9 @@ describe('report stability and capacity', () => {
     const md = renderAuditMarkdown(withCapacity);
     expect(md).toContain(plan.workloads.api.derivation);
     expect(md).toContain(plan.database.derivation);
+    // Prod's tier keeps more hot data than one Aurora volume holds at the configured retention: the report says so.
+    expect(md).toContain(plan.storage.derivation);
+    expect(md).toMatch(/\| Aurora storage \(hot data, every region\) \| 455\.124 TB of 93\.8 TB usable per volume \(OVER one volume; longest retention that fits: 1 months\) \|/);
     expect(md).toContain('| apiRequestsPerPod | 400 |');
   });
 });

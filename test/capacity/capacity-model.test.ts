@@ -1,6 +1,9 @@
 import { connectHubTopicSpecs, DLQ_SUFFIX } from '../../constructs/streaming/kafka-topics';
+import * as fs from 'fs';
+import * as path from 'path';
 import {
-  carriedLoad, deriveCapacity, MSK_MAX_BROKERS_PER_CLUSTER, MSK_MAX_VOLUME_GIB, TIER_TARGETS, topicEventsPerSecond, type TopicName,
+  AURORA_MAX_VOLUME_TB, carriedLoad, deriveCapacity, deriveStorage, IDEMPOTENCY_RETENTION_DAYS, MSK_MAX_BROKERS_PER_CLUSTER,
+  MSK_MAX_VOLUME_GIB, OUTBOX_RETENTION_DAYS, PARTITION_RETENTION_MONTHS, TIER_TARGETS, topicEventsPerSecond, type TopicName,
 } from '../../lib/capacity/capacity-model';
 import { PER_UNIT } from '../../lib/capacity/per-unit-figures';
 import { BROKER_SERVER_PROPERTIES } from '../../constructs/streaming/kafka-cluster';
@@ -13,23 +16,96 @@ describe('capacity model', () => {
     expect(TIER_TARGETS['one-year']).toEqual({ concurrentUsers: 1_000_000, messagesPerSecond: 100_000, apiRequestsPerSecond: 500_000, storageTerabytes: 100 });
   });
 
-  test('the one-year tier carries 1,000,000 users, 100,000 messages/s, 500,000 API requests/s and 100 TB', () => {
-    const carried = carriedLoad(deriveCapacity('one-year', 3));
+  test('the one-year tier carries 1,000,000 users, 100,000 messages/s and 500,000 API requests/s, but not its data in one volume', () => {
+    const plan = deriveCapacity('one-year', 3);
+    const carried = carriedLoad(plan);
     expect(carried.concurrentUsers).toBeGreaterThanOrEqual(1_000_000);
     expect(carried.messagesPerSecond).toBeGreaterThanOrEqual(100_000);
     expect(carried.apiRequestsPerSecond).toBeGreaterThanOrEqual(500_000);
-    expect(carried.storageTerabytes).toBeGreaterThanOrEqual(100);
     const events = Object.values(topicEventsPerSecond(TIER_TARGETS['one-year'])).reduce((a, b) => a + b, 0);
     expect(carried.eventsPerSecond).toBeGreaterThanOrEqual(events);
+    // 100 TB: the hot relational data alone is ~4,500 TB, and a month of it is more than one cluster volume holds.
+    expect(carried.storageTerabytes).toBeLessThan(100);
+    expect(plan.storage).toMatchObject({ fitsOneVolume: false, maxRetentionMonths: 0 });
+    expect(plan.storage.derivation).toMatch(/not even the month being written fits.*Aurora Limitless/);
   });
 
-  test.each(CAPACITY_TIERS)('every tier carries its own target (%s)', (tier) => {
-    const carried = carriedLoad(deriveCapacity(tier, 1));
+  /** Whether each tier's hot relational data fits one Aurora volume with headroom at the configured retention. */
+  const FITS_ONE_VOLUME = { dev: true, launch: true, 'six-month': false, 'one-year': false } as const;
+
+  test.each(CAPACITY_TIERS)('every tier carries its own target (%s), storage only where its hot data fits one volume', (tier) => {
+    const plan = deriveCapacity(tier, 1);
+    const carried = carriedLoad(plan);
     const target = TIER_TARGETS[tier];
     expect(carried.concurrentUsers).toBeGreaterThanOrEqual(target.concurrentUsers);
     expect(carried.messagesPerSecond).toBeGreaterThanOrEqual(target.messagesPerSecond);
     expect(carried.apiRequestsPerSecond).toBeGreaterThanOrEqual(target.apiRequestsPerSecond);
-    expect(carried.storageTerabytes).toBeGreaterThanOrEqual(target.storageTerabytes);
+    expect(plan.storage.fitsOneVolume).toBe(FITS_ONE_VOLUME[tier]);
+    expect(carried.storageTerabytes >= target.storageTerabytes).toBe(FITS_ONE_VOLUME[tier]);
+    expect(plan.storage.totalHotTerabytes <= plan.storage.usableTerabytes).toBe(FITS_ONE_VOLUME[tier]);
+  });
+
+  describe('Aurora storage: hot relational data against the cluster volume', () => {
+    const SECONDS_PER_MONTH = (365.25 / 12) * 86_400;
+
+    test('hot data = average rates x bytes per row x online partitions, plus users (launch, by hand)', () => {
+      const s = deriveCapacity('launch').storage;
+      // 1,000 messages/s peak / 1.5 = 666.7 on average, 25 monthly partitions online (24 retained + the one being written).
+      expect(s.averageMessagesPerSecond).toBe(667);
+      expect(s.hotTerabytes.messages).toBeCloseTo((1000 / 1.5) * 25 * SECONDS_PER_MONTH * PER_UNIT.messageRowBytes.value / 1e12, 2);
+      // Every message and API write leaves an activity row, kept 6 months (+ the month being written).
+      expect(s.hotTerabytes.activity).toBeCloseTo(((1000 + 500) / 1.5) * 7 * SECONDS_PER_MONTH * PER_UNIT.activityRowBytes.value / 1e12, 2);
+      expect(s.hotTerabytes.users).toBeCloseTo(10_000 * 10 * PER_UNIT.userBytes.value / 1e12, 3);
+      expect(s.totalHotTerabytes).toBeCloseTo(Object.values(s.hotTerabytes).reduce((a, b) => a + b, 0), 2);
+      expect(s.usableTerabytes).toBeCloseTo(AURORA_MAX_VOLUME_TB / PER_UNIT.headroom.value, 1);
+      expect(s.volumeLimitTerabytes).toBeCloseTo(140.7, 1); // 128 TiB
+      expect(s).toMatchObject({ fitsOneVolume: true, maxRetentionMonths: 24 });
+    });
+
+    test('a plan with too long a hot retention fails the storage check', () => {
+      const launch = deriveCapacity('launch');
+      const tooLong = { ...launch, storage: deriveStorage(TIER_TARGETS.launch, { posts: 72, messages: 72, activity: 6 }) };
+      expect(tooLong.storage.fitsOneVolume).toBe(false);
+      expect(carriedLoad(tooLong).storageTerabytes).toBeLessThan(TIER_TARGETS.launch.storageTerabytes);
+      // It still names what fits at these rates: the configured 24 months hold, 72 (six years) do not.
+      expect(tooLong.storage.maxRetentionMonths).toBeGreaterThanOrEqual(24);
+      expect(tooLong.storage.maxRetentionMonths).toBeLessThan(72);
+      expect(tooLong.storage.derivation).toMatch(/it holds \d+ month\(s\) of messages and posts/);
+    });
+
+    test('a plan with too high a message rate fails the storage check', () => {
+      const launch = deriveCapacity('launch');
+      const busier = { ...TIER_TARGETS.launch, messagesPerSecond: 5_000 };
+      const plan = { ...launch, target: busier, storage: deriveStorage(busier) };
+      expect(plan.storage.fitsOneVolume).toBe(false);
+      expect(carriedLoad(plan).storageTerabytes).toBeLessThan(busier.storageTerabytes);
+    });
+
+    test('a shorter retention is what lets the six-month tier (prod) fit: one month of messages and posts', () => {
+      const s = deriveCapacity('six-month').storage;
+      expect(s.maxRetentionMonths).toBe(1);
+      expect(deriveStorage(TIER_TARGETS['six-month'], { posts: 1, messages: 1, activity: 1 }).fitsOneVolume).toBe(true);
+      expect(deriveStorage(TIER_TARGETS['six-month'], { posts: 2, messages: 2, activity: 2 }).fitsOneVolume).toBe(false);
+    });
+
+    test('a retention that is not a whole number of months is refused, naming the field', () => {
+      expect(() => deriveStorage(TIER_TARGETS.launch, { posts: 24, messages: -1, activity: 6 }))
+        .toThrow('retentionMonths.messages = -1 is not allowed: expected a whole number of months >= 0');
+      expect(() => deriveStorage(TIER_TARGETS.launch, { posts: 1.5, messages: 24, activity: 6 })).toThrow(/retentionMonths.posts = 1.5/);
+    });
+
+    test('the retention the model assumes is the one the migrations register with pg_partman', () => {
+      const sql = fs.readFileSync(path.join(__dirname, '..', '..', 'database', 'migrations', '0003_posts_messages_activity.sql'), 'utf8');
+      const registered = Object.fromEntries([...sql.matchAll(/partman_register_monthly\('connecthub\.(\w+)', 'created_at', \d+, interval '(\d+) months'\)/g)]
+        .map((m) => [m[1], Number(m[2])]));
+      expect(registered).toEqual(PARTITION_RETENTION_MONTHS);
+    });
+
+    test('outbox and idempotency retention are the partition-maintenance defaults', () => {
+      const source = fs.readFileSync(path.join(__dirname, '..', '..', 'database', 'partition-maintenance.ts'), 'utf8');
+      expect(source).toContain(`options.outboxRetentionDays ?? ${OUTBOX_RETENTION_DAYS},`);
+      expect(source).toContain(`options.idempotencyRetentionDays ?? ${IDEMPOTENCY_RETENTION_DAYS},`);
+    });
   });
 
   test('the plan\'s HPA bounds (min 3, max 50) hold at launch', () => {

@@ -7,3 +7,10 @@ test('the README shows the capacity table the model derives today', () => {
   const embedded = readme.split('<!-- capacity-table:start -->\n')[1]?.split('\n<!-- capacity-table:end -->')[0];
   expect(embedded).toBe(capacityTable());
 });
+
+test('the table says which environments hold their hot data in one Aurora volume', () => {
+  const rows = capacityTable().split('\n');
+  expect(rows.find((r) => r.startsWith('| staging |'))).toMatch(/\| 45\.5 TB \|$/);
+  expect(rows.find((r) => r.startsWith('| prod |'))).toMatch(/OVER one volume \(a 1-month retention fits\) \|$/);
+  expect(rows.find((r) => r.startsWith('| prod with'))).toMatch(/OVER one volume \(not even one month fits\) \|$/);
+});
