@@ -74,9 +74,9 @@ export class ConnectHubStage extends Stage {
         size: this.capacity.database,
         protection: this.protection,
       });
-      database.addDependency(network);
+      database.addStackDependency(network);
       // A secondary cluster joins the global cluster that the primary region creates.
-      if (primaryDatabase) database.addDependency(primaryDatabase);
+      if (primaryDatabase) database.addStackDependency(primaryDatabase);
       else primaryDatabase = database;
 
       const cacheStreaming = new CacheStreamingStack(this, `CacheStreaming-${region}`, {
@@ -94,9 +94,9 @@ export class ConnectHubStage extends Stage {
           primaryZoneCount: config.regions[0].availabilityZones.length,
         },
       });
-      cacheStreaming.addDependency(network);
+      cacheStreaming.addStackDependency(network);
       // With replication, a secondary reads the primary cluster's values (published there) for its MSK Replicator.
-      if (primaryCacheStreaming && kafkaReplication !== 'off') cacheStreaming.addDependency(primaryCacheStreaming);
+      if (primaryCacheStreaming && kafkaReplication !== 'off') cacheStreaming.addStackDependency(primaryCacheStreaming);
       primaryCacheStreaming ??= cacheStreaming;
 
       const platform = new PlatformStack(this, `Platform-${region}`, {
@@ -109,9 +109,9 @@ export class ConnectHubStage extends Stage {
         protection: this.protection,
       });
       // Workloads start after the schema is migrated and the stores they connect to exist.
-      platform.addDependency(database);
-      platform.addDependency(cacheStreaming);
-      platform.addDependency(identity);
+      platform.addStackDependency(database);
+      platform.addStackDependency(cacheStreaming);
+      platform.addStackDependency(identity);
       platforms.push(platform);
     }
 
@@ -123,7 +123,7 @@ export class ConnectHubStage extends Stage {
       protection: this.protection,
     });
     // The API origins are the load balancers the platform stacks create.
-    for (const platform of platforms) edge.addDependency(platform);
+    for (const platform of platforms) edge.addStackDependency(platform);
 
     for (const [i, regionConfig] of config.regions.entries()) {
       const region = regionConfig.region;
@@ -137,8 +137,8 @@ export class ConnectHubStage extends Stage {
         protection: this.protection,
         watchesEdge: region === EDGE_REGION,
       });
-      observability.addDependency(platforms[i]);
-      if (region === EDGE_REGION) observability.addDependency(edge);
+      observability.addStackDependency(platforms[i]);
+      if (region === EDGE_REGION) observability.addStackDependency(edge);
     }
 
     tagEnvironment(this, config);

@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Tags, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -67,6 +67,11 @@ export class ConnectHubVpc extends Construct {
       ],
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     });
+    // The subnet-discovery tags of EKS Auto Mode's load balancer controller: internal NLBs (the backend's, behind
+    // CloudFront's VPC origins) go to the private subnets, internet-facing ones to the public subnets. The platform
+    // stacks import these subnets and cannot tag them, so they are tagged where they are created.
+    for (const subnet of this.vpc.privateSubnets) Tags.of(subnet).add('kubernetes.io/role/internal-elb', '1');
+    for (const subnet of this.vpc.publicSubnets) Tags.of(subnet).add('kubernetes.io/role/elb', '1');
 
     this.flowLogKey = new kms.Key(this, 'FlowLogKey', {
       description: 'Encrypts the VPC flow-log group',

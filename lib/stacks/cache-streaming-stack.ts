@@ -86,7 +86,8 @@ export class CacheStreamingStack extends Stack {
     super(scope, id, props);
     const { envName, regionConfig, cache, streaming, protection } = props;
     const region = regionConfig.region;
-    const vpc = importVpc(this, envName, regionConfig);
+    // Cache and brokers in the isolated tier; the Lambdas that call AWS APIs in the private tier (egress).
+    const vpc = importVpc(this, envName, regionConfig, ['isolated', 'private']);
     const workloads = importSecurityGroup(this, 'WorkloadSecurityGroup', envName, region, NETWORK_KEYS.workloadSecurityGroupId);
     const isolated = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     const privateSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };

@@ -55,7 +55,9 @@ export class DatabaseStack extends Stack {
     super(scope, id, props);
     const { envName, regionConfig, size, protection } = props;
     const region = regionConfig.region;
-    const vpc = importVpc(this, envName, regionConfig);
+    // Clusters and proxies in the isolated tier; the primary's migration, maintenance and secret-rotation functions
+    // call AWS APIs from the private tier (egress).
+    const vpc = importVpc(this, envName, regionConfig, props.isPrimary ? ['isolated', 'private'] : ['isolated']);
     const workloads = importSecurityGroup(this, 'WorkloadSecurityGroup', envName, region, NETWORK_KEYS.workloadSecurityGroupId);
     const dataClients = importSecurityGroup(this, 'DataClientSecurityGroup', envName, region, NETWORK_KEYS.dataClientSecurityGroupId);
 

@@ -50,7 +50,8 @@ export class PlatformStack extends Stack {
     const env = config.name;
     const region = regionConfig.region;
     const primaryRegion = config.regions[0].region;
-    const vpc = importVpc(this, env, regionConfig);
+    // The cluster, its pods and the lookup functions run in the private tier (egress through NAT).
+    const vpc = importVpc(this, env, regionConfig, ['private']);
     const read = (key: string) => readValue(this, env, region, key);
     const readPrimary = (key: string) => region === primaryRegion
       ? read(key)
@@ -111,6 +112,10 @@ export class PlatformStack extends Stack {
         topicArns: TOPIC_NAMES.map(kafkaArns.topic),
         groupArns: [kafkaArns.group(ACTIVITY_CONSUMER_GROUP)],
       },
+    });
+    Validations.of(this.cluster.cluster).acknowledge({
+      id: 'Annotation::@aws-cdk/aws-eks:clusterMustManuallyTagSubnet',
+      reason: 'The network stack tags the private subnets kubernetes.io/role/internal-elb=1 (and the public ones kubernetes.io/role/elb=1) when it creates them; this stack imports them and cannot tag them.',
     });
 
     // The kubectl provider's two functions get log groups from CDK's managed-log-group flag, without a key option.

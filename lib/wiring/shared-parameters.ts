@@ -1,4 +1,4 @@
-import { Fn } from 'aws-cdk-lib';
+import { Fn, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -54,19 +54,30 @@ export function publishVpc(scope: Construct, env: string, region: string, vpc: e
  * The region's VPC in a consumer stack. Zones and CIDR are plain config values; ids are deploy-time reads of the
  * network stack's parameters, split into as many items as there are zones.
  */
-export function importVpc(scope: Construct, env: string, regionConfig: RegionConfig): ec2.IVpc {
+/** The subnet tiers a consumer stack places resources in. */
+export type SubnetTier = 'private' | 'isolated';
+
+/**
+ * The network stack's VPC, imported with only the subnet tiers this stack uses: every value read becomes a template
+ * parameter, and an unused one is a CloudFormation validation finding. Route tables are not imported: routing belongs
+ * to the network stack, and no consumer changes it.
+ */
+export function importVpc(scope: Construct, env: string, regionConfig: RegionConfig, tiers: readonly SubnetTier[]): ec2.IVpc {
+  if (tiers.length === 0) throw new Error('importVpc: name at least one subnet tier (private, isolated)');
   const zones = regionConfig.availabilityZones.length;
   const list = (key: string) => Fn.split(',', readValue(scope, env, regionConfig.region, key), zones);
-  return ec2.Vpc.fromVpcAttributes(scope, 'Vpc', {
+  const vpc = ec2.Vpc.fromVpcAttributes(scope, 'Vpc', {
     vpcId: readValue(scope, env, regionConfig.region, NETWORK_KEYS.vpcId),
     vpcCidrBlock: regionConfig.vpcCidr,
     availabilityZones: [...regionConfig.availabilityZones],
-    privateSubnetIds: list(NETWORK_KEYS.privateSubnetIds),
-    privateSubnetRouteTableIds: list(NETWORK_KEYS.privateRouteTableIds),
-    isolatedSubnetIds: list(NETWORK_KEYS.isolatedSubnetIds),
-    isolatedSubnetRouteTableIds: list(NETWORK_KEYS.isolatedRouteTableIds),
-    publicSubnetIds: list(NETWORK_KEYS.publicSubnetIds),
+    ...(tiers.includes('private') ? { privateSubnetIds: list(NETWORK_KEYS.privateSubnetIds) } : {}),
+    ...(tiers.includes('isolated') ? { isolatedSubnetIds: list(NETWORK_KEYS.isolatedSubnetIds) } : {}),
   });
+  Validations.of(vpc).acknowledge({
+    id: 'Annotation::@aws-cdk/aws-ec2:noSubnetRouteTableId',
+    reason: 'Imported subnets without route tables on purpose: routing belongs to the network stack, and no resource of this stack reads or changes a route table.',
+  });
+  return vpc;
 }
 
 /** A security group published by the network stack, imported by id (rules added here live in the consumer stack). */

@@ -1,6 +1,7 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
-import { stacksOf, SynthesizedStack, TEST_ENVIRONMENTS } from '../support/synthesized-app';
+import { stacksOf, SynthesizedStack, TEST_ASSEMBLY_DIR, TEST_ENVIRONMENTS } from '../support/synthesized-app';
 
 const ROOT = path.join(__dirname, '..', '..');
 const stacks: Record<string, SynthesizedStack[]> = Object.fromEntries(TEST_ENVIRONMENTS.map((env) => [env, stacksOf(env)]));
@@ -64,6 +65,15 @@ describe('the synthesized app', () => {
     const acknowledged = all.flatMap((s) => Object.values(s.template.Resources).flatMap((r) => r.Metadata?.cdk_nag?.rules_to_suppress ?? []));
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const rule of acknowledged) expect(rule.reason.length).toBeGreaterThan(20);
+  });
+
+  test('synthesis leaves no warning unanswered: no CloudFormation validation finding or construct annotation', () => {
+    // Warnings fail nothing on their own, but hundreds of them would hide the one that matters from an auditor.
+    const report = JSON.parse(fs.readFileSync(path.join(TEST_ASSEMBLY_DIR, 'validation-report.json'), 'utf8'));
+    expect(report.pluginReports.length).toBeGreaterThan(0);
+    const open = report.pluginReports.flatMap((p: any) =>
+      p.violations.map((v: any) => `${p.pluginName} ${v.ruleName}: ${v.description} (${v.violatingConstructs?.[0]?.constructPath})`));
+    expect(open).toEqual([]);
   });
 });
 

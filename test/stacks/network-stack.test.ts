@@ -46,6 +46,15 @@ describe('network stack', () => {
     expect(types.sort()).toEqual(['Isolated', 'Isolated', 'Isolated', 'Private', 'Private', 'Private', 'Public', 'Public', 'Public']);
   });
 
+  test('subnets carry the load balancer controller\'s discovery tags: internal-elb on private, elb on public', () => {
+    const tagged = (key: string) =>
+      Object.values(prodTemplate.findResources('AWS::EC2::Subnet'))
+        .filter((s) => s.Properties.Tags.some((t: { Key: string; Value: string }) => t.Key === key && t.Value === '1'))
+        .map((s) => s.Properties.Tags.find((t: { Key: string }) => t.Key === 'aws-cdk:subnet-type').Value);
+    expect(tagged('kubernetes.io/role/internal-elb')).toEqual(['Private', 'Private', 'Private']);
+    expect(tagged('kubernetes.io/role/elb')).toEqual(['Public', 'Public', 'Public']);
+  });
+
   test('a NAT gateway per zone in prod, one in dev', () => {
     prodTemplate.resourceCountIs('AWS::EC2::NatGateway', 3);
     devTemplate.resourceCountIs('AWS::EC2::NatGateway', 1);
