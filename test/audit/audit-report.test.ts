@@ -27,7 +27,7 @@ function synthesizeFixture(outdir: string): void {
   new logs.LogGroup(stack, 'Logs', { retention: logs.RetentionDays.TWO_WEEKS, encryptionKey: key, removalPolicy: RemovalPolicy.DESTROY });
   const cluster = new rds.CfnDBCluster(stack, 'Cluster', {
     engine: 'aurora-postgresql', storageEncrypted: true, kmsKeyId: key.keyArn, backupRetentionPeriod: 35, deletionProtection: true,
-    masterUsername: 'admin', manageMasterUserPassword: true,
+    masterUsername: 'connecthub_admin', manageMasterUserPassword: true,
   });
   cluster.applyRemovalPolicy(RemovalPolicy.SNAPSHOT);
   const role = new iam.Role(stack, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
