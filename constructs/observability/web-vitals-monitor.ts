@@ -16,6 +16,12 @@ export interface WebVitalsMonitorProps {
   readonly environmentName: string;
   /** Domain (or wildcard, `*.example.com`) of the web client that loads the RUM script, for example `app.connecthub.example`. */
   readonly webDomain: string;
+  /**
+   * The site's own host names when the distribution has them (the environment's `edge.domainNames`): browsers then load
+   * the client from these, and RUM accepts events only from the monitor's domains. At most 4 (RUM takes 5 in all).
+   * @default none
+   */
+  readonly aliases?: readonly string[];
   /** Topic the web-vitals alarms notify (the ConnectHubMonitoring topic of the same stack). */
   readonly alertTopic: sns.ITopic;
   /** Share of sessions RUM records, 0..1. @default 0.1 */
@@ -46,6 +52,11 @@ export function validateWebVitalsProps(props: WebVitalsMonitorProps): string[] {
   }
   if (!Token.isUnresolved(props.webDomain) && !DOMAIN.test(props.webDomain)) {
     p.push(`webDomain "${props.webDomain}" must be a lower-case host name such as app.example.com or *.example.com (no scheme, no path)`);
+  }
+  const aliases = props.aliases ?? [];
+  if (aliases.length > 4) p.push(`aliases: ${aliases.length} host names; a RUM app monitor takes at most 5 domains, so at most 4 besides webDomain`);
+  for (const alias of aliases) {
+    if (!Token.isUnresolved(alias) && !DOMAIN.test(alias)) p.push(`aliases: "${alias}" must be a lower-case host name such as app.example.com or *.example.com (no scheme, no path)`);
   }
   const rate = props.sessionSampleRate ?? 0.1;
   if (!(rate >= 0 && rate <= 1)) p.push(`sessionSampleRate ${rate} must be between 0 and 1`);
@@ -115,7 +126,8 @@ export class WebVitalsMonitor extends Construct {
 
     this.appMonitor = new rum.CfnAppMonitor(this, 'AppMonitor', {
       name: this.appMonitorName,
-      domain: props.webDomain,
+      // One domain as before, or the list once the site has its own host names.
+      ...(props.aliases?.length ? { domainList: [props.webDomain, ...props.aliases] } : { domain: props.webDomain }),
       cwLogEnabled: false,
       customEvents: { status: 'ENABLED' },
       appMonitorConfiguration: {

@@ -22,7 +22,7 @@ export const OBSERVABILITY_KEYS = {
   rumGuestRoleArn: 'observability/rum-guest-role-arn',
 } as const;
 
-/** The region CloudFront sends `/api/*` to: the only one whose API always has traffic. */
+/** The region CloudFront sends `/v1/*` and `/ws*` to: the only one whose API always has traffic. */
 export function activeApiRegion(config: EnvironmentConfig): string {
   return config.edge.activeApiRegion ?? config.regions[0].region;
 }
@@ -93,6 +93,7 @@ export class ObservabilityStack extends Stack {
       const webVitals = new WebVitalsMonitor(this, 'WebVitals', {
         environmentName: env,
         webDomain: readValue(this, env, EDGE_REGION, EDGE_KEYS.distributionDomainName),
+        aliases: config.edge.domainNames,
         alertTopic: monitoring.alertTopic,
       });
       // The web client's RUM snippet needs these three values and the region (docs/observability.md).

@@ -124,4 +124,13 @@ describe('SloReporter and WebVitalsMonitor props', () => {
       () => new WebVitalsMonitor(s, 'W', { environmentName: 'dev', webDomain: 'https://app.example.com/', alertTopic: new sns.Topic(s, 'T'), sessionSampleRate: 2, percentile: 100 }),
     ).toThrow(/webDomain "https:\/\/app.example.com\/" must be a lower-case host name.*sessionSampleRate 2 must be between 0 and 1.*percentile 100 must be an integer from 50 to 99/);
   });
+
+  test('WebVitalsMonitor: at most 4 aliases besides the distribution name, each a host name', () => {
+    const s = stack();
+    const props = { environmentName: 'dev', webDomain: 'd111.cloudfront.net', alertTopic: new sns.Topic(s, 'T') };
+    expect(() => new WebVitalsMonitor(s, 'Many', { ...props, aliases: ['a.example.com', 'b.example.com', 'c.example.com', 'd.example.com', 'e.example.com'] }))
+      .toThrow(/aliases: 5 host names; a RUM app monitor takes at most 5 domains, so at most 4 besides webDomain/);
+    expect(() => new WebVitalsMonitor(s, 'Bad', { ...props, aliases: ['https://app.example.com'] }))
+      .toThrow(/aliases: "https:\/\/app.example.com" must be a lower-case host name/);
+  });
 });

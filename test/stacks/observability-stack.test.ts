@@ -23,6 +23,29 @@ const stacks = [base.regions[1], base.regions[2]].map((regionConfig) => new Obse
 }));
 const templates = Object.fromEntries(stacks.map((stack) => [stack.region, Template.fromStack(stack)]));
 
+// The edge's own host names reach the RUM app monitor of the us-east-1 observability stack.
+const withDomain: EnvironmentConfig = { ...base, edge: { ...base.edge, domainNames: ['app.connecthub.example', 'www.connecthub.example'] } };
+const rumApp = new App();
+const rumStacks = [base, withDomain].map((c, i) => new ObservabilityStack(rumApp, `Observability-us-east-1-${i}`, {
+  env: { region: 'us-east-1' },
+  config: c,
+  regionConfig: c.regions[0],
+  capacity: deriveCapacity(c.tier, c.regions.length),
+  protection: dataProtectionFor(c),
+  watchesEdge: true,
+}));
+const rumTemplates = rumStacks.map((stack) => Template.fromStack(stack));
+
+test('RUM accepts events from the site\'s own host names when the distribution has them, else from its CloudFront name', () => {
+  const monitor = (t: Template) => Object.values(t.findResources('AWS::RUM::AppMonitor'))[0].Properties;
+  const plain = monitor(rumTemplates[0]);
+  expect(plain.Domain).toEqual({ Ref: expect.stringMatching(/^SsmParameterValue.*edge/) });
+  expect(plain.DomainList).toBeUndefined();
+  const named = monitor(rumTemplates[1]);
+  expect(named.Domain).toBeUndefined();
+  expect(named.DomainList).toEqual([plain.Domain, 'app.connecthub.example', 'www.connecthub.example']);
+});
+
 const alarmNames = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm')).map((r) => String(r.Properties.AlarmName));
 
 test('activeApiRegion: the configured region, else the primary', () => {
