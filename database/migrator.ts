@@ -64,7 +64,18 @@ export interface ApplyMigrationsOptions {
   readonly migrations?: readonly Migration[];
   /** Progress messages (one per applied migration). @default no logging */
   readonly log?: (message: string) => void;
+  /**
+   * Attempts per migration when it fails for a lock it could not get within its own `lock_timeout` (SQLSTATE 55P03):
+   * such a migration rolled back whole, so it is safe to run again once the busy table is free. 1 turns retries off.
+   * @default 5 (waits of 0.5, 1, 2 and 4 s between them)
+   */
+  readonly lockAttempts?: number;
+  /** First wait between lock attempts, doubled each time. @default 500 ms */
+  readonly lockRetryDelayMs?: number;
 }
+
+/** SQLSTATE lock_not_available: a statement gave up waiting for a lock (lock_timeout). */
+const LOCK_NOT_AVAILABLE = '55P03';
 
 /** What {@link applyMigrations} did. */
 export interface ApplyMigrationsResult {
@@ -224,7 +235,11 @@ export async function applyMigrations(target: MigrationTarget, options: ApplyMig
     const unknownApplied = applied.filter((a) => !byVersion.has(a.version)).map((a) => a.version);
 
     const done: Array<{ version: number; name: string; file: string }> = [];
-    for (const mig of pending) {
+    const lockAttempts = options.lockAttempts ?? 5;
+    if (!Number.isInteger(lockAttempts) || lockAttempts < 1 || lockAttempts > 20) {
+      throw new RangeError(`applyMigrations: lockAttempts = ${lockAttempts}; allowed: an integer from 1 to 20`);
+    }
+    const applyOne = async (mig: Migration): Promise<void> => {
       await client.query('BEGIN');
       try {
         for (const statement of mig.statements) {
@@ -244,6 +259,19 @@ export async function applyMigrations(target: MigrationTarget, options: ApplyMig
       } catch (e) {
         await client.query('ROLLBACK').catch(() => undefined);
         throw e;
+      }
+    };
+    for (const mig of pending) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await applyOne(mig);
+          break;
+        } catch (e) {
+          if (!(e instanceof MigrationFailedError) || e.sqlState !== LOCK_NOT_AVAILABLE || attempt >= lockAttempts) throw e;
+          const waitMs = (options.lockRetryDelayMs ?? 500) * 2 ** (attempt - 1);
+          log(`${mig.file}: a table it changes is busy (${e.causeMessage}); rolled back, attempt ${attempt + 1} of ${lockAttempts} in ${waitMs} ms`);
+          await new Promise((resolve) => setTimeout(resolve, waitMs));
+        }
       }
       schemaVersion = mig.version;
       done.push({ version: mig.version, name: mig.name, file: mig.file });

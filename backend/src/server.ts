@@ -9,6 +9,7 @@ import { startService } from './service';
 
 export { loadConfig, ConfigError } from './config';
 export { startService } from './service';
+export { createTracing } from './tracing';
 export type { RunningService, ServiceOptions } from './service';
 export { InProcessKafka } from './kafka/in-process';
 export { OutboxRelay, ActivityConsumer, CacheWarmer } from './roles/worker';

@@ -276,13 +276,13 @@ function tracedPublisher(publisher: Publisher, tracer: Tracer, propagator: TextM
     publish: async (topic, messages) => {
       const parent = context.active();
       const common: Attributes = { 'messaging.system': 'kafka', 'messaging.destination.name': topic };
-      // One creation context per message that continues a stored trace (ended at once: it marks the hand-over).
-      const created = messages.map((m) => {
-        if (!m.traceContext) return undefined;
-        const span = tracer.startSpan(`create ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...common, 'messaging.operation.type': 'create' } }, trace.setSpanContext(ROOT_CONTEXT, m.traceContext));
-        span.end();
-        return trace.setSpan(ROOT_CONTEXT, span);
-      });
+      // One creation span per message that continues a stored trace; it ends with the send, failed if the send
+      // failed, so a retried hand-over shows as failed attempts rather than as several successful ones.
+      const createSpans = messages.map((m) =>
+        m.traceContext
+          ? tracer.startSpan(`create ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...common, 'messaging.operation.type': 'create' } }, trace.setSpanContext(ROOT_CONTEXT, m.traceContext))
+          : undefined);
+      const created = createSpans.map((c) => (c ? trace.setSpan(ROOT_CONTEXT, c) : undefined));
       // Links to the sampled creation contexts only (the SDK keeps at most 128 links per span).
       const links: Link[] = created.flatMap((c) => {
         const sc = c && trace.getSpanContext(c);
@@ -304,9 +304,11 @@ function tracedPublisher(publisher: Publisher, tracer: Tracer, propagator: TextM
         await context.with(ctx, () => publisher.publish(topic, stamped));
       } catch (err) {
         fail(span, err);
+        for (const c of createSpans) if (c) fail(c, err);
         throw err;
       } finally {
         span.end();
+        for (const c of createSpans) c?.end();
       }
     },
   };

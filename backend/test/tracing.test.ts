@@ -405,6 +405,29 @@ describe('api request → outbox row → relay → worker: the request\'s trace 
   });
 });
 
+describe('a failed publish', () => {
+  test('marks the batch\'s send span and every creation span failed, and ends them only then', async () => {
+    const b = loadBundle();
+    const receiver = await startReceiver();
+    try {
+      const config = b.loadConfig(env('worker', db, prefix, undefined, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on' }));
+      const tracing = b.createTracing(config);
+      const failing = { connect: async () => undefined, disconnect: async () => undefined, publish: async () => { throw new Error('broker unavailable'); } };
+      const traceId = hex(16);
+      const stored = { traceId, spanId: hex(8), traceFlags: 1, isRemote: true };
+      await expect(tracing.publisher(failing as never).publish('feed-updates', [{ key: 'k', value: '{}', traceContext: stored } as never])).rejects.toThrow('broker unavailable');
+      await tracing.shutdown();
+      const all = spans(receiver.received);
+      const create = all.find((x) => x.name === 'create feed-updates')!;
+      const send = all.find((x) => x.name === 'send feed-updates')!;
+      expect(create).toMatchObject({ traceId, kind: PRODUCER, statusCode: STATUS_ERROR });
+      expect(send).toMatchObject({ kind: PRODUCER, statusCode: STATUS_ERROR });
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
 describe('the stored trace context format', () => {
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
   const spanId = '00f067aa0ba902b7';

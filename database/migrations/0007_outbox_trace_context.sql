@@ -4,8 +4,9 @@
 -- NULL when the writer had no sampled span; the relay validates the value on read and ignores a malformed one.
 
 -- The api writes this table on every post, follow and message: never queue those writes for long behind this ALTER
--- (which waits for the relay's open transaction). A deploy whose migration timed out can simply be re-run.
-SET LOCAL lock_timeout = '5s';
+-- (which waits for the relay's open transaction, and every later INSERT waits behind the ALTER). One second at most;
+-- the migrator retries a migration that gave up on a lock (it rolled back whole) with growing waits.
+SET LOCAL lock_timeout = '1s';
 
 -- Nullable without a default: a catalogue change only, the table is neither rewritten nor scanned. The outbox is
 -- not partitioned and its indexes (the primary key, the partial index on unpublished ids) do not involve the column.

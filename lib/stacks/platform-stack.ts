@@ -62,7 +62,8 @@ export class PlatformStack extends Stack {
     const proxyResourceId = Fn.select(6, Fn.split(':', proxyArn));
     const kafkaClusterArn = read(CACHE_STREAMING_KEYS.kafkaClusterArn);
     const kafkaArns = kafkaResourceArns(this, kafkaClusterArn);
-    const allTopics = TOPIC_NAMES.flatMap((t) => [t, dlqTopic(t)]);
+    // Only the primary region's workers relay the outbox into the topics; everywhere a worker writes its dead letters.
+    const writtenTopics = region === primaryRegion ? TOPIC_NAMES.flatMap((t) => [t, dlqTopic(t)]) : TOPIC_NAMES.map(dlqTopic);
     // The Redis secret (the one secret the pods mount, through the CSI driver as the pod) is encrypted with the
     // cache's customer-managed key: every role that mounts it needs decrypt on that key.
     const redisSecretArn = read(CACHE_STREAMING_KEYS.redisSecretArn);
@@ -95,13 +96,14 @@ export class PlatformStack extends Stack {
         rdsConnectArns: DATABASE_WORKLOADS.includes(w)
           ? [`arn:${this.partition}:rds-db:${region}:${this.account}:dbuser:${proxyResourceId}/${APP_DATABASE_USER}`]
           : undefined,
-        // The worker consumes the four topics as its one group, and writes them (outbox relay) and their dead-letter
-        // topics (failed messages); nothing reads the dead-letter topics.
+        // The worker consumes the four topics as its one group, writes them in the primary region (outbox relay) and
+        // writes their dead-letter topics (failed messages) everywhere; nothing reads the dead-letter topics. In the
+        // other regions the topics belong to MSK Replicator once replication is on.
         kafka: w === 'worker'
           ? {
             clusterArn: kafkaClusterArn,
             readTopicArns: TOPIC_NAMES.map(kafkaArns.topic),
-            writeTopicArns: allTopics.map(kafkaArns.topic),
+            writeTopicArns: writtenTopics.map(kafkaArns.topic),
             groupArns: [kafkaArns.group(ACTIVITY_CONSUMER_GROUP)],
           }
           : undefined,

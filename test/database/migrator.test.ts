@@ -168,3 +168,46 @@ describe('migration files', () => {
     }
   });
 });
+
+describe('a migration that cannot get its lock in time', () => {
+  let db: TestDatabase;
+  const busy = parseMigration('0900_busy.sql', "SET LOCAL lock_timeout = '200ms';\nALTER TABLE connecthub.outbox ADD COLUMN busy_probe int;\n");
+
+  beforeAll(async () => {
+    db = await createTestDatabase('migrlock');
+    await applyMigrations(db.pool);
+  });
+  afterAll(() => db.drop());
+
+  /** Holds a lock on the outbox (as the relay's open transaction does) for `ms`, on its own connection. */
+  async function holdOutbox(ms: number): Promise<void> {
+    const c = await db.pool.connect();
+    await c.query('BEGIN');
+    await c.query('LOCK TABLE connecthub.outbox IN ROW EXCLUSIVE MODE');
+    setTimeout(() => void c.query('COMMIT').finally(() => c.release()), ms);
+  }
+
+  test('is rolled back and retried with growing waits until the table is free', async () => {
+    await holdOutbox(700);
+    const logged: string[] = [];
+    const result = await applyMigrations(db.pool, { migrations: [...SHIPPED, busy], lockRetryDelayMs: 200, log: (m) => logged.push(m) });
+    expect(result.applied.map((m) => m.file)).toEqual(['0900_busy.sql']);
+    expect(logged.filter((m) => m.includes('0900_busy.sql: a table it changes is busy')).length).toBeGreaterThanOrEqual(1);
+    await db.pool.query('ALTER TABLE connecthub.outbox DROP COLUMN busy_probe');
+    await db.pool.query('DELETE FROM connecthub.schema_migrations WHERE version = 900');
+  });
+
+  test('fails with the lock error and leaves the schema where it was when the table stays busy', async () => {
+    await holdOutbox(1_500);
+    const error = await applyMigrations(db.pool, { migrations: [...SHIPPED, busy], lockAttempts: 2, lockRetryDelayMs: 100 }).catch((e) => e);
+    expect(error).toBeInstanceOf(MigrationFailedError);
+    expect(error.sqlState).toBe('55P03');
+    expect(error.message).toContain(`schema left at version ${LATEST}`);
+    expect((await appliedMigrations(db.pool)).map((m) => m.version)).not.toContain(900);
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+  });
+
+  test('lockAttempts outside 1 to 20 is refused', async () => {
+    await expect(applyMigrations(db.pool, { lockAttempts: 0 })).rejects.toThrow('applyMigrations: lockAttempts = 0; allowed: an integer from 1 to 20');
+  });
+});
