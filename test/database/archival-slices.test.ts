@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { ArchiveSink, LocalFolderArchiveSink } from '../../database/archive-sink';
 import { applyMigrations } from '../../database/migrator';
-import { manifestKeyFor, runMaintenance, sliceKeyFor, summarizeMaintenance } from '../../database/partition-maintenance';
+import { DROP_LOCK_TIMEOUT_MS, manifestKeyFor, runMaintenance, sliceKeyFor, summarizeMaintenance } from '../../database/partition-maintenance';
 import { createTestDatabase, TestDatabase } from './pg-test-db';
 
 // Real PostgreSQL work (CREATE DATABASE, migrations) on a shared 2-core machine: allow more than jest's 5 s default.
@@ -249,6 +249,31 @@ describe('sliced, resumable archival', () => {
     sink.afterStore = undefined;
     const done = await runMaintenance(db.pool, { sink, sliceRows: 100_000 });
     expect(done.archived.map((a) => [a.table, a.rows])).toEqual([[qualified, 600]]);
+  });
+
+  it('waits at most DROP_LOCK_TIMEOUT_MS for the drop lock, keeping the partition when a reader holds it', async () => {
+    const table = await seedExpired('posts', year - 11, 100);
+    const qualified = `connecthub_archive.${table}`;
+    const sink = new ObservedSink(new LocalFolderArchiveSink(archiveDir));
+    const reader = await db.pool.connect();
+    try {
+      // A reader of the detached table, from after the last slice until well past the lock timeout.
+      sink.afterStore = async () => {
+        await reader.query('BEGIN');
+        await reader.query(`SELECT 1 FROM ${qualified} LIMIT 1`);
+      };
+      const started = Date.now();
+      const report = await runMaintenance(db.pool, { sink, sliceRows: 100_000 });
+      expect(Date.now() - started).toBeLessThan(DROP_LOCK_TIMEOUT_MS + 10_000);
+      expect(report.failed).toEqual([{ table: qualified, error: 'canceling statement due to lock timeout' }]);
+      expect(await count(qualified)).toBe(100);
+    } finally {
+      await reader.query('ROLLBACK');
+      reader.release();
+    }
+    sink.afterStore = undefined;
+    const done = await runMaintenance(db.pool, { sink, sliceRows: 100_000 });
+    expect(done.archived.map((a) => [a.table, a.rows])).toEqual([[qualified, 100]]);
   });
 
   it('plans again from the first slice when the table was rewritten, and empties the old plan\'s objects past the new last slice', async () => {
