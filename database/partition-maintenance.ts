@@ -448,6 +448,16 @@ async function slicePlan(client: Queryable, table: string, sliceRows: number, si
       return { relfilenode: shape.relfilenode, totalBlocks: Number(plan.total_blocks), blocksPerSlice: Number(plan.blocks_per_slice), sliceCount: plan.slice_count };
     }
   }
+  if (plan) {
+    // The old plan's objects (the recorded slices and the next one, maybe stored but not recorded) no longer count:
+    // replace each with an empty gzip object before planning again, so the folder never holds rows the new plan
+    // does not count (the new plan may have fewer slices). Done first: if it fails, the next run sees the old plan
+    // and does it again.
+    const oldLast = Math.min(plan.slice_count, (plan.last_slice ?? 0) + 1);
+    for (let slice = 1; slice <= oldLast; slice++) {
+      await sink.putStream(sliceKeyFor(table, slice), Readable.from([gzipSync('')]), 'application/gzip');
+    }
+  }
   let planned: ArchivePlan;
   await client.query('BEGIN');
   try {
@@ -474,12 +484,6 @@ async function slicePlan(client: Queryable, table: string, sliceRows: number, si
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
-  }
-  // The old plan may have stored objects past the new plan's last slice (recorded ones, and the next one stored but not
-  // recorded): replace each with an empty gzip object, so the folder holds no rows the new plan does not count.
-  const oldLast = plan ? Math.min(plan.slice_count, (plan.last_slice ?? 0) + 1) : 0;
-  for (let slice = planned.sliceCount + 1; slice <= oldLast; slice++) {
-    await sink.putStream(sliceKeyFor(table, slice), Readable.from([gzipSync('')]), 'application/gzip');
   }
   log(`${ARCHIVE_SCHEMA}.${table}: ${planned.totalBlocks} blocks planned as ${planned.sliceCount} slices of ${planned.blocksPerSlice} blocks (~${sliceRows} rows)`);
   return planned;
