@@ -7,24 +7,30 @@
  * 2. Every table in `connecthub_archive` is archived in SLICES, resumably, across as many runs as it takes:
  *    a plan cuts the table into ranges of physical blocks (ctid ranges, about `sliceRows` rows each; a TID range
  *    scan reads only those blocks, where a range of created_at would scan the whole month: no index leads with it)
- *    and a trigger refuses writes to the table from then on, so slices read at different times add up to the table.
+ *    and an ENABLE ALWAYS trigger refuses writes to the table from then on (also under session_replication_role =
+ *    replica), so slices read at different times add up to the table. Every run re-checks the freeze before
+ *    exporting: the trigger's catalog row must be the one created with the plan (same xmin), which disabling,
+ *    re-enabling, dropping or replacing it would change; otherwise the progress is discarded and the table planned again.
  * 3. Each slice is exported as gzip'd JSON lines (one `row_to_json` object per row) inside a REPEATABLE READ
  *    snapshot and STREAMED into the archive sink under a key that sorts (`.../part-000001.jsonl.gz`; S3: a
  *    multipart upload, one part in memory at a time), then READ BACK and checked (size, both SHA-256s, line count),
  *    and only then recorded in `connecthub_maintenance.archive_slice`. A slice stored but not recorded (a crash,
  *    a timeout) is exported again to the same key, replacing the object.
  * 4. A time budget: no slice is started when the run's remaining time is below the safety margin plus the longest
- *    slice so far; the next run resumes after the last recorded slice.
- * 5. When every slice is recorded: under an ACCESS EXCLUSIVE lock the table's row count must equal the sum of the
- *    slices' rows; then the manifest (`.../manifest.json`: every slice with rows and SHA-256s) is written, the table
- *    dropped and its progress deleted in one transaction.
+ *    slice of this run; the next run resumes after the last recorded slice.
+ * 5. When every slice is recorded: under an ACCESS EXCLUSIVE lock (waited for at most DROP_LOCK_TIMEOUT_MS) cheap
+ *    proofs that the freeze held since planning — the trigger's catalog row unchanged and enabled ALWAYS, the same
+ *    relfilenode, no more blocks than planned, the recorded slices covering every planned block — replace a count of
+ *    the whole table (which for a 2.6-billion-row month would not fit in one invocation); then the manifest
+ *    (`<parent>/<partition>.manifest.json`, beside the slices' folder) is written, the table dropped and its
+ *    progress deleted in one transaction.
  * Any failure keeps the table and the recorded progress, and is reported; the next run carries on.
  */
 import { createHash, Hash } from 'node:crypto';
 import { once } from 'node:events';
-import { pipeline, Transform, TransformCallback } from 'node:stream';
+import { pipeline, Readable, Transform, TransformCallback } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { createGunzip, createGzip } from 'node:zlib';
+import { createGunzip, createGzip, gzipSync } from 'node:zlib';
 import type { Client, Pool, PoolClient } from 'pg';
 import type { ArchiveSink } from './archive-sink';
 
@@ -36,6 +42,8 @@ export const MAINTENANCE_LOCK_KEY = '27980841689378420';
 
 const DEFAULT_SLICE_ROWS = 1_000_000;
 const DEFAULT_SAFETY_MARGIN_MS = 120_000;
+/** Longest wait for the drop's ACCESS EXCLUSIVE lock (a reader of the detached table): part of the safety margin. */
+export const DROP_LOCK_TIMEOUT_MS = 5_000;
 
 /** Options of {@link runMaintenance}. */
 export interface MaintenanceOptions {
@@ -58,8 +66,9 @@ export interface MaintenanceOptions {
    */
   readonly remainingTimeMs?: () => number;
   /**
-   * No slice is started (and no partition's final count) when less than this margin plus the longest slice so far
-   * (plus the expected count time) remains. @default 120000 (2 minutes)
+   * No slice is started when less than this margin plus the longest slice of this run remains; no partition's drop
+   * step (lock wait of at most {@link DROP_LOCK_TIMEOUT_MS}, catalog checks, manifest) when less than the margin
+   * remains. @default 120000 (2 minutes)
    */
   readonly safetyMarginMs?: number;
   /** Progress messages. @default no logging */
@@ -70,7 +79,7 @@ export interface MaintenanceOptions {
 export interface ArchivedPartition {
   /** `connecthub_archive.posts_p2024_01` */
   readonly table: string;
-  /** The manifest, e.g. `s3://bucket/prefix/connecthub/posts/posts_p2024_01/manifest.json`. */
+  /** The manifest, e.g. `s3://bucket/prefix/connecthub/posts/posts_p2024_01.manifest.json`. */
   readonly location: string;
   readonly rows: number;
   /** Objects (slices) the rows are in. */
@@ -107,7 +116,11 @@ export interface MaintenanceReport {
   readonly slicesStored: number;
   /** True when the time budget stopped the archival; partitions not reached wait for the next run. */
   readonly outOfTime: boolean;
-  /** Detached partitions that could not be archived (they were kept), and a failed `partman.run_maintenance()`. */
+  /**
+   * Detached partitions that could not be archived (they were kept), and a failed `partman.run_maintenance()`. Also a
+   * partition whose slices were all verified before this run when its drop could not start although the run had
+   * done no other archival work: its budget can never fit the drop, and staying `inProgress` forever would not alarm.
+   */
   readonly failed: Array<{ readonly table: string; readonly error: string }>;
   /** Rows found in each default partition (rows outside every monthly range; should be 0). */
   readonly defaultPartitionRows: Record<string, number>;
@@ -179,9 +192,12 @@ export function sliceKeyFor(tableName: string, slice: number): string {
   return `${archivePrefixFor(tableName)}part-${String(slice).padStart(6, '0')}.jsonl.gz`;
 }
 
-/** Key of a partition's manifest: `connecthub/posts/posts_p2024_01/manifest.json`. */
+/**
+ * Key of a partition's manifest: `connecthub/posts/posts_p2024_01.manifest.json`, beside the slices' folder rather than
+ * in it, so a JSON Lines reader pointed at the folder (Athena, Spark) reads only rows.
+ */
 export function manifestKeyFor(tableName: string): string {
-  return `${archivePrefixFor(tableName)}manifest.json`;
+  return `${archivePrefixFor(tableName).replace(/\/$/, '')}.manifest.json`;
 }
 
 interface ExportResult {
@@ -191,7 +207,7 @@ interface ExportResult {
   readonly compressedSha256: string;
   readonly minCreatedAt: string | null;
   readonly maxCreatedAt: string | null;
-  /** Milliseconds the slice's count took (the final whole-table count is estimated from their sum). */
+  /** Milliseconds the slice's count took (recorded for operators). */
   readonly scanMs: number;
 }
 
@@ -328,6 +344,7 @@ export async function readBackArchive(sink: ArchiveSink, key: string): Promise<R
 
 /** How a detached partition is cut into slices (a row of `connecthub_maintenance.archive_plan`). */
 interface ArchivePlan {
+  readonly relfilenode: number;
   readonly totalBlocks: number;
   readonly blocksPerSlice: number;
   readonly sliceCount: number;
@@ -353,12 +370,12 @@ export interface ArchivePartitionOptions {
   /** Target rows per slice. @default 1000000 */
   readonly sliceRows?: number;
   /**
-   * Asked before each slice and before the final count: may work that is expected to take `expectedMs` start?
-   * @default always
+   * Asked before each slice (`expectedMs`: the longest slice of this call so far) and before the drop step
+   * (`expectedMs` 0: the margin covers it): may it start? @default always
    */
-  readonly mayStart?: (expectedMs: number) => boolean;
-  /** Called after each slice is stored, verified and recorded. @default nothing */
-  readonly onSliceStored?: () => void;
+  readonly mayStart?: (expectedMs: number, step: 'slice' | 'drop') => boolean;
+  /** Called after each slice is stored, verified and recorded, with the milliseconds it took. @default nothing */
+  readonly onSliceStored?: (ms: number) => void;
   /** Progress messages. @default no logging */
   readonly log?: (message: string) => void;
 }
@@ -385,45 +402,91 @@ async function tableShape(client: Queryable, qualified: string): Promise<{ relfi
 }
 
 /**
- * The partition's slice plan: the recorded one, or a new one (recorded together with the write-refusing trigger).
- * A recorded plan no longer matching the table (rewritten by VACUUM FULL, or grown) is discarded with its progress:
- * its block ranges no longer hold the same rows.
+ * Whether the freeze made with the plan still holds: the trigger exists, is enabled ALWAYS, and its catalog row is the
+ * one written in the plan's transaction (same xmin as the plan row). Disabling and re-enabling it, or dropping and
+ * re-creating it, writes a new row, so a window in which writes were possible cannot go unseen. Returns why not, or null.
  */
-async function slicePlan(client: Queryable, table: string, sliceRows: number, log: (m: string) => void): Promise<ArchivePlan> {
+async function freezeBroken(client: Queryable, table: string): Promise<string | null> {
+  const res = await client.query<{ enabled: string | null; same_xact: boolean | null }>(
+    `SELECT t.tgenabled::text AS enabled, t.xmin = p.xmin AS same_xact
+       FROM ${MAINTENANCE_SCHEMA}.archive_plan p
+       LEFT JOIN pg_trigger t ON t.tgrelid = to_regclass($2) AND t.tgname = $3
+      WHERE p.table_name = $1`,
+    [table, `${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(table)}`, FREEZE_TRIGGER],
+  );
+  const row = res.rows[0];
+  if (!row) return 'its plan is gone';
+  if (row.enabled === null) return `its trigger ${FREEZE_TRIGGER} is missing`;
+  if (row.enabled !== 'A') return `its trigger ${FREEZE_TRIGGER} is not enabled ALWAYS (tgenabled ${row.enabled})`;
+  if (!row.same_xact) return `its trigger ${FREEZE_TRIGGER} was altered or re-created since the plan (writes may have been let through)`;
+  return null;
+}
+
+/**
+ * The partition's slice plan: the recorded one, or a new one (recorded in one transaction with the write-refusing
+ * trigger, which is created first so the shape is read with writes already refused). A recorded plan is discarded
+ * with its progress when its block ranges may no longer hold the rows its slices counted: the table was rewritten
+ * (new relfilenode), grew, or the freeze was broken. A table that only shrank (VACUUM truncating empty trailing
+ * pages) keeps its plan: the planned ranges still cover every tuple.
+ */
+async function slicePlan(client: Queryable, table: string, sliceRows: number, sink: ArchiveSink, log: (m: string) => void): Promise<ArchivePlan> {
   const qualified = `${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(table)}`;
   const shape = await tableShape(client, qualified);
-  const recorded = await client.query<{ relfilenode: number; total_blocks: string; blocks_per_slice: string; slice_count: number }>(
-    `SELECT relfilenode, total_blocks, blocks_per_slice, slice_count FROM ${MAINTENANCE_SCHEMA}.archive_plan WHERE table_name = $1`,
+  const recorded = await client.query<{ relfilenode: number; total_blocks: string; blocks_per_slice: string; slice_count: number; last_slice: number | null }>(
+    `SELECT relfilenode, total_blocks, blocks_per_slice, slice_count,
+            (SELECT max(slice) FROM ${MAINTENANCE_SCHEMA}.archive_slice s WHERE s.table_name = p.table_name) AS last_slice
+       FROM ${MAINTENANCE_SCHEMA}.archive_plan p WHERE table_name = $1`,
     [table],
   );
   const plan = recorded.rows[0];
-  if (plan && Number(plan.relfilenode) === shape.relfilenode && Number(plan.total_blocks) === shape.blocks) {
-    return { totalBlocks: shape.blocks, blocksPerSlice: Number(plan.blocks_per_slice), sliceCount: plan.slice_count };
+  let why: string | null = null;
+  if (plan) {
+    if (Number(plan.relfilenode) !== shape.relfilenode) why = `rewritten (file ${plan.relfilenode} → ${shape.relfilenode})`;
+    else if (shape.blocks > Number(plan.total_blocks)) why = `grew (${plan.total_blocks} → ${shape.blocks} blocks)`;
+    else why = await freezeBroken(client, table);
+    if (why === null) {
+      return { relfilenode: shape.relfilenode, totalBlocks: Number(plan.total_blocks), blocksPerSlice: Number(plan.blocks_per_slice), sliceCount: plan.slice_count };
+    }
   }
-  const blocksPerSlice = Math.max(1, Math.floor(sliceRows / Math.max(shape.rowsPerBlock, 1)));
-  const sliceCount = Math.max(1, Math.ceil(shape.blocks / blocksPerSlice));
+  if (plan) {
+    // The old plan's objects (the recorded slices and the next one, maybe stored but not recorded) no longer count:
+    // replace each with an empty gzip object before planning again, so the folder never holds rows the new plan
+    // does not count (the new plan may have fewer slices). Done first: if it fails, the next run sees the old plan
+    // and does it again.
+    const oldLast = Math.min(plan.slice_count, (plan.last_slice ?? 0) + 1);
+    for (let slice = 1; slice <= oldLast; slice++) {
+      await sink.putStream(sliceKeyFor(table, slice), Readable.from([gzipSync('')]), 'application/gzip');
+    }
+  }
+  let planned: ArchivePlan;
   await client.query('BEGIN');
   try {
     if (plan) {
-      log(`${ARCHIVE_SCHEMA}.${table} changed since its slices were planned (file ${plan.relfilenode} → ${shape.relfilenode}, ` +
-        `${plan.total_blocks} → ${shape.blocks} blocks): archiving it again from the first slice`);
+      log(`${ARCHIVE_SCHEMA}.${table} changed since its slices were planned: ${why}; archiving it again from the first slice`);
       await client.query(`DELETE FROM ${MAINTENANCE_SCHEMA}.archive_plan WHERE table_name = $1`, [table]);
     }
+    // Trigger first: its lock waits for writers, and from then on the shape read below cannot change but by shrinking.
     await client.query(
       `CREATE OR REPLACE TRIGGER ${FREEZE_TRIGGER} BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON ${qualified}
          FOR EACH STATEMENT EXECUTE FUNCTION ${MAINTENANCE_SCHEMA}.refuse_writes_while_archiving()`,
     );
+    // ALWAYS: an ordinary trigger does not fire under session_replication_role = replica.
+    await client.query(`ALTER TABLE ${qualified} ENABLE ALWAYS TRIGGER ${FREEZE_TRIGGER}`);
+    const now = await tableShape(client, qualified);
+    const blocksPerSlice = Math.max(1, Math.floor(sliceRows / Math.max(now.rowsPerBlock, 1)));
+    const sliceCount = Math.max(1, Math.ceil(now.blocks / blocksPerSlice));
     await client.query(
       `INSERT INTO ${MAINTENANCE_SCHEMA}.archive_plan (table_name, relfilenode, total_blocks, blocks_per_slice, slice_count) VALUES ($1, $2, $3, $4, $5)`,
-      [table, shape.relfilenode, shape.blocks, blocksPerSlice, sliceCount],
+      [table, now.relfilenode, now.blocks, blocksPerSlice, sliceCount],
     );
     await client.query('COMMIT');
+    planned = { relfilenode: now.relfilenode, totalBlocks: now.blocks, blocksPerSlice, sliceCount };
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
-  log(`${ARCHIVE_SCHEMA}.${table}: ${shape.blocks} blocks planned as ${sliceCount} slices of ${blocksPerSlice} blocks (~${sliceRows} rows)`);
-  return { totalBlocks: shape.blocks, blocksPerSlice, sliceCount };
+  log(`${ARCHIVE_SCHEMA}.${table}: ${planned.totalBlocks} blocks planned as ${planned.sliceCount} slices of ${planned.blocksPerSlice} blocks (~${sliceRows} rows)`);
+  return planned;
 }
 
 async function recordedSlices(client: Queryable, table: string): Promise<SliceRecord[]> {
@@ -473,9 +536,9 @@ async function storeVerifiedSlice(
 
 /**
  * Archives one detached partition, resuming where earlier runs stopped: plans its slices (once), stores and verifies
- * each slice not yet recorded, and when all are recorded checks the row count, writes the manifest and drops the
- * table. Returns `in-progress` when `mayStart` declines the next step. Throws (keeping the table and every slice
- * recorded so far) when any step fails.
+ * each slice not yet recorded, and when all are recorded proves under an ACCESS EXCLUSIVE lock that the table cannot
+ * have changed since planning, writes the manifest and drops the table. Returns `in-progress` when `mayStart` declines
+ * the next step. Throws (keeping the table and every slice recorded so far) when any step or proof fails.
  */
 export async function archiveDetachedPartition(
   client: Queryable,
@@ -486,7 +549,7 @@ export async function archiveDetachedPartition(
   const log = options.log ?? (() => undefined);
   const mayStart = options.mayStart ?? (() => true);
   const qualified = `${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(table)}`;
-  const plan = await slicePlan(client, table, options.sliceRows ?? DEFAULT_SLICE_ROWS, log);
+  const plan = await slicePlan(client, table, options.sliceRows ?? DEFAULT_SLICE_ROWS, sink, log);
   const slices = await recordedSlices(client, table);
   const done = new Set(slices.map((s) => s.slice));
   let longestMs = 0;
@@ -497,33 +560,44 @@ export async function archiveDetachedPartition(
 
   for (let slice = 1; slice <= plan.sliceCount; slice++) {
     if (done.has(slice)) continue;
-    if (!mayStart(longestMs)) return inProgress();
+    if (!mayStart(longestMs, 'slice')) return inProgress();
     const firstBlock = (slice - 1) * plan.blocksPerSlice;
-    // The last slice ends at the table's end; at least one block, so an empty table still gets its (empty) slice.
-    // Rows past the planned blocks cannot appear (the trigger); if they did, the final count would refuse the drop.
+    // The last slice ends at the planned end; at least one block, so an empty table still gets its (empty) slice.
+    // Rows past the planned blocks cannot appear (the trigger); if the table grew, the drop's checks refuse it.
     const endBlock = slice === plan.sliceCount ? Math.max(plan.totalBlocks, firstBlock + 1) : firstBlock + plan.blocksPerSlice;
     const started = Date.now();
     const record = await storeVerifiedSlice(client, table, slice, { firstBlock, endBlock }, sink, options.fetchSize ?? 5000);
-    longestMs = Math.max(longestMs, Date.now() - started);
+    const ms = Date.now() - started;
+    longestMs = Math.max(longestMs, ms);
     slices.push(record);
-    options.onSliceStored?.();
+    options.onSliceStored?.(ms);
     log(`${ARCHIVE_SCHEMA}.${table}: slice ${slice}/${plan.sliceCount} (${record.rows} rows) stored and verified at ${sink.locationOf(record.key)}`);
   }
-  // From the table, so the manifest holds exactly what was recorded (timestamps in one format).
-  slices.splice(0, slices.length, ...(await recordedSlices(client, table)));
 
-  // The final count reads the whole table: about as long as the slices' counts together.
-  if (!mayStart(slices.reduce((n, s) => n + s.scanMs, 0))) return inProgress();
-  const rows = slices.reduce((n, s) => n + s.rows, 0);
-  const bytes = slices.reduce((n, s) => n + s.bytes, 0);
+  // No count of the table here: it would read the whole month again (as long as all its slices' counts together).
+  if (!mayStart(0, 'drop')) return inProgress();
   const manifestKey = manifestKeyFor(table);
   await client.query('BEGIN');
   try {
+    // A reader of the detached table must not hold the drop (and the run) past its budget.
+    await client.query(`SET LOCAL lock_timeout = ${DROP_LOCK_TIMEOUT_MS}`);
     await client.query(`LOCK TABLE ${qualified} IN ACCESS EXCLUSIVE MODE`);
-    const now = await client.query<{ rows: string }>(`SELECT count(*) AS rows FROM ${qualified}`);
-    if (Number(now.rows[0].rows) !== rows) {
-      throw new Error(`${ARCHIVE_SCHEMA}.${table} has ${now.rows[0].rows} rows but its ${slices.length} verified slices hold ${rows}; not dropped`);
+    await proveUnchangedSincePlan(client, table, plan);
+    // Under the lock, so the manifest holds exactly what was recorded (timestamps in one format).
+    slices.splice(0, slices.length, ...(await recordedSlices(client, table)));
+    let next = 0;
+    for (const [i, s] of slices.entries()) {
+      if (s.slice !== i + 1 || s.firstBlock !== next) {
+        throw new Error(`${ARCHIVE_SCHEMA}.${table}: the recorded slices do not cover blocks 0-${plan.totalBlocks - 1} in order (slice ${s.slice} starts at block ${s.firstBlock}); not dropped`);
+      }
+      next = s.endBlock;
     }
+    if (slices.length !== plan.sliceCount || next < plan.totalBlocks) {
+      throw new Error(`${ARCHIVE_SCHEMA}.${table}: ${slices.length} of ${plan.sliceCount} slices recorded, covering blocks up to ${next} of ${plan.totalBlocks}; not dropped`);
+    }
+    // Each slice's rows were counted in its export's snapshot with writes refused, so they add up to the table.
+    const rows = slices.reduce((n, s) => n + s.rows, 0);
+    const bytes = slices.reduce((n, s) => n + s.bytes, 0);
     const manifest = {
       format: 'jsonl+gzip',
       description: 'one JSON object per line (PostgreSQL row_to_json, timestamps in UTC) in each slice; sha256 is of the uncompressed lines, compressedSha256 of the object',
@@ -544,6 +618,10 @@ export async function archiveDetachedPartition(
     const text = `${JSON.stringify(manifest, null, 2)}\n`;
     // Written before the drop commits: a dropped partition always has its manifest.
     await sink.putText(manifestKey, text, 'application/json');
+    const stored = await readText(sink, manifestKey);
+    if (JSON.parse(stored).rows !== rows) {
+      throw new Error(`${sink.locationOf(manifestKey)} read back does not record the ${rows} rows of the verified slices; not dropped`);
+    }
     await client.query(`DROP TABLE ${qualified}`);
     await client.query(`DELETE FROM ${MAINTENANCE_SCHEMA}.archive_plan WHERE table_name = $1`, [table]);
     await client.query('COMMIT');
@@ -557,6 +635,30 @@ export async function archiveDetachedPartition(
   }
 }
 
+/** Under the drop lock: the freeze held (trigger row unchanged), same file, no more blocks than planned. */
+async function proveUnchangedSincePlan(client: Queryable, table: string, plan: ArchivePlan): Promise<void> {
+  const broken = await freezeBroken(client, table);
+  if (broken !== null) throw new Error(`${ARCHIVE_SCHEMA}.${table}: ${broken}; not dropped (the next run archives it again)`);
+  const qualified = `${quoteIdent(ARCHIVE_SCHEMA)}.${quoteIdent(table)}`;
+  const shape = await client.query<{ relfilenode: number; blocks: string }>(
+    `SELECT relfilenode, pg_relation_size(oid) / current_setting('block_size')::bigint AS blocks FROM pg_class WHERE oid = $1::regclass`,
+    [qualified],
+  );
+  const { relfilenode, blocks } = shape.rows[0];
+  if (Number(relfilenode) !== plan.relfilenode || Number(blocks) > plan.totalBlocks) {
+    throw new Error(
+      `${ARCHIVE_SCHEMA}.${table} changed while its slices were exported (file ${plan.relfilenode} → ${relfilenode}, ` +
+        `${plan.totalBlocks} planned blocks → ${blocks}); not dropped (the next run archives it again)`,
+    );
+  }
+}
+
+async function readText(sink: ArchiveSink, key: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await sink.open(key)) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** Earliest/latest of ISO 8601 UTC timestamps of one fixed width, which sort as strings. */
 function minOf(values: Array<string | null>): string | null {
   return values.filter((v): v is string => v !== null).sort()[0] ?? null;
@@ -565,10 +667,12 @@ function maxOf(values: Array<string | null>): string | null {
   return values.filter((v): v is string => v !== null).sort().pop() ?? null;
 }
 
-async function deleteInBatches(client: Queryable, sql: string, days: number): Promise<number> {
+/** Deletes in batches of 10,000; no batch after the first is started when `mayStart` declines. */
+async function deleteInBatches(client: Queryable, sql: string, days: number, mayStart: () => boolean): Promise<number> {
   if (days <= 0) return 0;
   let total = 0;
-  for (;;) {
+  for (let batch = 0; ; batch++) {
+    if (batch > 0 && !mayStart()) return total;
     const res = await client.query(sql, [days]);
     total += res.rowCount ?? 0;
     if ((res.rowCount ?? 0) < 10000) return total;
@@ -649,24 +753,58 @@ export async function runMaintenance(target: Pool | Queryable, options: Maintena
 
     const remaining = options.remainingTimeMs;
     const margin = options.safetyMarginMs ?? DEFAULT_SAFETY_MARGIN_MS;
+    // The longest slice of this run, whichever partition it belonged to.
+    let longestSliceMs = 0;
     const mayStart = (expectedMs: number): boolean => {
       if (remaining === undefined || remaining() >= margin + expectedMs) return true;
       report.outOfTime = true;
       return false;
     };
+
+    // Housekeeping first: a few bounded batches, so a long archival can neither starve it nor push the run past its
+    // deadline (the archival below stops for time; housekeeping after it would not).
+    report.outboxRowsDeleted = await deleteInBatches(
+      client,
+      `DELETE FROM connecthub.outbox WHERE id IN (
+         SELECT id FROM connecthub.outbox WHERE published_at < now() - make_interval(days => $1) LIMIT 10000)`,
+      options.outboxRetentionDays ?? 7,
+      () => mayStart(0),
+    );
+    report.idempotencyRowsDeleted = await deleteInBatches(
+      client,
+      `DELETE FROM connecthub.message_idempotency WHERE (sender_id, client_key) IN (
+         SELECT sender_id, client_key FROM connecthub.message_idempotency
+          WHERE created_at < now() - make_interval(days => $1) LIMIT 10000)`,
+      options.idempotencyRetentionDays ?? 30,
+      () => mayStart(0),
+    );
+
     for (const table of waiting) {
       if (report.outOfTime) {
         log(`${ARCHIVE_SCHEMA}.${table} waits for the next run: out of time`);
         continue;
       }
       try {
+        const progressedBefore = report.slicesStored > 0 || report.archived.length > 0;
         const result = await archiveDetachedPartition(client, table, options.sink, {
-          ...options, mayStart, log, onSliceStored: () => report.slicesStored++,
+          ...options, log,
+          mayStart: (expectedMs, step) => mayStart(step === 'slice' ? Math.max(expectedMs, longestSliceMs) : expectedMs),
+          onSliceStored: (ms) => {
+            report.slicesStored++;
+            longestSliceMs = Math.max(longestSliceMs, ms);
+          },
         });
         if (result.status === 'archived') {
           const { status: _s, ...archived } = result;
           report.archived.push(archived);
           log(`archived ${archived.table}: ${archived.rows} rows in ${archived.slices} slices, manifest ${archived.location}`);
+        } else if (result.slicesDone === result.slices && !progressedBefore && report.slicesStored === 0) {
+          // Every slice was verified before this run, and the drop could not start though nothing else used the
+          // budget: no later run will fare better. A failure, so the Lambda's error alarm fires.
+          const error = `all ${result.slices} slices are verified but the drop could not start within the time budget ` +
+            `(${remaining?.()} ms left, safety margin ${margin} ms); raise the function's timeout or lower archiveSafetyMargin`;
+          report.failed.push({ table: result.table, error });
+          log(`kept ${result.table}: ${error}`);
         } else {
           const { status: _s, ...progress } = result;
           report.inProgress.push(progress);
@@ -679,19 +817,6 @@ export async function runMaintenance(target: Pool | Queryable, options: Maintena
       }
     }
 
-    report.outboxRowsDeleted = await deleteInBatches(
-      client,
-      `DELETE FROM connecthub.outbox WHERE id IN (
-         SELECT id FROM connecthub.outbox WHERE published_at < now() - make_interval(days => $1) LIMIT 10000)`,
-      options.outboxRetentionDays ?? 7,
-    );
-    report.idempotencyRowsDeleted = await deleteInBatches(
-      client,
-      `DELETE FROM connecthub.message_idempotency WHERE (sender_id, client_key) IN (
-         SELECT sender_id, client_key FROM connecthub.message_idempotency
-          WHERE created_at < now() - make_interval(days => $1) LIMIT 10000)`,
-      options.idempotencyRetentionDays ?? 30,
-    );
     return report;
   } finally {
     if (locked) await client.query(`SELECT pg_advisory_unlock(${MAINTENANCE_LOCK_KEY})`).catch(() => undefined);

@@ -1,4 +1,4 @@
--- 0007: progress of sliced partition archival (database/partition-maintenance.ts).
+-- 0008: progress of sliced partition archival (database/partition-maintenance.ts).
 -- A detached partition is exported in slices of physical blocks (ctid ranges), each its own verified object,
 -- across as many maintenance runs as it takes; these tables record which slices are stored and verified so a
 -- later run resumes after the last one. They live in their own schema, owned by the role that runs migrations

@@ -3,8 +3,9 @@
  * partition is exported to the S3 archive bucket in slices, each read back and verified, and the
  * partition dropped once all are (database/partition-maintenance.ts). The invocation's remaining time
  * is the budget: when it runs low no slice is started and the next invocation resumes (not an error).
- * A failed slice keeps the partition and its verified slices and fails the invocation (so the Errors
- * metric alarms) after the other partitions were processed.
+ * Housekeeping (outbox and idempotency purges) runs first, inside the same budget. A failed slice or drop keeps
+ * the partition and its verified slices and fails the invocation (so the Errors metric alarms) after the other
+ * partitions were processed; so does a partition whose verified slices await a drop that cannot start in budget.
  * Env: DB_HOST, DB_PORT, DB_NAME, DB_SECRET_ARN, DB_SSL, ARCHIVE_BUCKET, ARCHIVE_PREFIX, ARCHIVE_KMS_KEY_ARN,
  * ARCHIVE_SLICE_ROWS (default 1000000), ARCHIVE_SAFETY_MARGIN_SECONDS (default 120).
  */

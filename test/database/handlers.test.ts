@@ -214,15 +214,18 @@ describe('database Lambda handlers', () => {
       const report = await maintainHandler();
       expect(report.failed).toEqual([]);
       expect(report.archived).toEqual([
-        expect.objectContaining({ table: `connecthub_archive.${table}`, rows: 300, slices: 1, location: `s3://connecthub-archive-test/partitions/connecthub/posts/${table}/manifest.json` }),
+        expect.objectContaining({ table: `connecthub_archive.${table}`, rows: 300, slices: 1, location: `s3://connecthub-archive-test/partitions/connecthub/posts/${table}.manifest.json` }),
       ]);
       const puts = s3.commandCalls(PutObjectCommand).map((c) => c.args[0].input);
-      expect(puts.map((p) => p.Key)).toEqual([`partitions/connecthub/posts/${table}/part-000001.jsonl.gz`, `partitions/connecthub/posts/${table}/manifest.json`]);
+      expect(puts.map((p) => p.Key)).toEqual([`partitions/connecthub/posts/${table}/part-000001.jsonl.gz`, `partitions/connecthub/posts/${table}.manifest.json`]);
       for (const p of puts) {
         expect(p).toMatchObject({ Bucket: 'connecthub-archive-test', ServerSideEncryption: 'aws:kms', SSEKMSKeyId: KMS_KEY_ARN, BucketKeyEnabled: true });
       }
-      expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([`partitions/connecthub/posts/${table}/part-000001.jsonl.gz`]);
-      const manifestBytes = objects.get(`partitions/connecthub/posts/${table}/manifest.json`)!;
+      // The slice and, before the drop commits, the manifest are read back.
+      expect(s3.commandCalls(GetObjectCommand).map((c) => c.args[0].input.Key)).toEqual([
+        `partitions/connecthub/posts/${table}/part-000001.jsonl.gz`, `partitions/connecthub/posts/${table}.manifest.json`,
+      ]);
+      const manifestBytes = objects.get(`partitions/connecthub/posts/${table}.manifest.json`)!;
       expect(createHash('sha256').update(manifestBytes).digest('hex')).toBe(report.archived[0].manifestSha256);
       const manifest = JSON.parse(manifestBytes.toString('utf8'));
       expect(manifest).toMatchObject({ rows: 300, slices: [expect.objectContaining({ rows: 300, key: `connecthub/posts/${table}/part-000001.jsonl.gz` })] });
@@ -279,7 +282,7 @@ describe('database Lambda handlers', () => {
       expect(s3.commandCalls(UploadPartCommand).length).toBeGreaterThanOrEqual(2);
       const object = objects.get(`partitions/connecthub/posts/${big}/part-000001.jsonl.gz`)!;
       expect(object.length).toBe(report.archived[0].bytes);
-      const manifest = JSON.parse(objects.get(`partitions/connecthub/posts/${big}/manifest.json`)!.toString('utf8'));
+      const manifest = JSON.parse(objects.get(`partitions/connecthub/posts/${big}.manifest.json`)!.toString('utf8'));
       expect(createHash('sha256').update(object).digest('hex')).toBe(manifest.slices[0].compressedSha256);
       const lines = gunzipSync(object).toString('utf8').split('\n');
       expect(lines.pop()).toBe('');

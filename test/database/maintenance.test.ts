@@ -99,7 +99,7 @@ describe('partition maintenance and archival', () => {
     const archived = report.archived[0];
     expect(archived.table).toBe(`connecthub_archive.${expired}`);
     expect(archived.rows).toBe(12_345);
-    expect(archived.location).toBe(path.join(archiveDir, 'connecthub', 'posts', expired, 'manifest.json'));
+    expect(archived.location).toBe(path.join(archiveDir, 'connecthub', 'posts', `${expired}.manifest.json`));
     // ~5,000 rows per slice, cut in whole blocks.
     expect(archived.slices).toBeGreaterThanOrEqual(3);
     expect(report.slicesStored).toBe(archived.slices);
