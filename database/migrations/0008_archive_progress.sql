@@ -30,7 +30,7 @@ CREATE TABLE connecthub_maintenance.archive_slice (
   compressed_sha256 text NOT NULL,            -- of the stored object
   min_created_at    timestamptz,
   max_created_at    timestamptz,
-  scan_ms           integer NOT NULL,         -- time the slice's count took: estimates the final count before the drop
+  scan_ms           integer NOT NULL,         -- time the slice's count took (one read of its blocks), for operators
   verified_at       timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (table_name, slice)
 );
